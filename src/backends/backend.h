@@ -1,0 +1,118 @@
+/* The internal backend interface: a versioned table of memory functions and tensor operations.
+ * Core and methods are written once over it; the reference backend (plain C) is the oracle the
+ * others are tested against. Never installed.
+ *
+ * Conventions (llm.c style):
+ *  - Every pointer argument of an operation is backend memory (host memory for reference/cpu,
+ *    device memory for cuda) unless its name ends in _host.
+ *  - Outputs come first; shapes are explicit int64_t; arrays are row-major / NCHW, contiguous.
+ *  - Activation gradients (dx) are overwritten; parameter gradients (dW, db) are accumulated
+ *    (+=), so the caller zeroes them once per step.
+ *  - A NULL entry means "unsupported": core returns LF_E_UNSUPPORTED naming the op.
+ *  - Append only; bump LF__BACKEND_IFACE_VERSION when the table grows. */
+#ifndef LF_BACKENDS_BACKEND_H
+#define LF_BACKENDS_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libforget/common.h"
+
+#define LF__BACKEND_IFACE_VERSION 1
+
+typedef struct lf__backend_config {
+    int32_t threads;  /* >= 1 */
+} lf__backend_config;
+
+typedef struct lf__backend_iface {
+    uint32_t    iface_version;   /* == LF__BACKEND_IFACE_VERSION */
+    const char *name;            /* "reference", "cpu", "cuda" */
+    int32_t     kind;            /* lf_backend_kind */
+
+    /* ---- lifecycle ---- */
+    int       (*probe)(void);    /* 1 if usable on this machine; must not initialise anything heavy */
+    lf_status (*create)(void **priv, const lf__backend_config *cfg);
+    void      (*destroy)(void *priv);
+
+    /* ---- memory ---- */
+    lf_status (*mem_alloc)(void *priv, void **ptr, size_t nbytes);   /* 64-byte aligned */
+    void      (*mem_free)(void *priv, void *ptr);
+    lf_status (*mem_upload)(void *priv, void *dst, const void *src_host, size_t nbytes);
+    lf_status (*mem_download)(void *priv, void *dst_host, const void *src, size_t nbytes);
+    lf_status (*mem_copy)(void *priv, void *dst, const void *src, size_t nbytes);
+    lf_status (*mem_zero)(void *priv, void *dst, size_t nbytes);
+    lf_status (*synchronize)(void *priv);
+
+    /* ---- dense algebra ---- */
+    /* C[m×n] = alpha·op(A)·op(B) + beta·C; op(X) = X or Xᵀ (trans_x != 0); lda/ldb/ldc are the
+     * row strides of A, B, C as stored. beta == 0 means C is not read (may hold NaN). */
+    lf_status (*gemm)(void *priv, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                      float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+                      float beta, float *c, int64_t ldc);
+    /* y[r][c] += bias[c] */
+    lf_status (*bias_add_fwd)(void *priv, float *y, const float *bias, int64_t rows, int64_t cols);
+    /* dbias[c] += Σ_r dy[r][c] (double accumulation in the reference) */
+    lf_status (*bias_bwd)(void *priv, float *dbias, const float *dy, int64_t rows, int64_t cols);
+    /* y = a·x + b·y */
+    lf_status (*axpby)(void *priv, float *y, float a, const float *x, float b, int64_t n);
+
+    /* ---- element-wise ---- */
+    lf_status (*relu_fwd)(void *priv, float *y, const float *x, int64_t n);            /* y may be x */
+    lf_status (*relu_bwd)(void *priv, float *dx, const float *dy, const float *y, int64_t n); /* dx = dy·[y>0]; dx may be dy */
+    /* y[i][c][s] = (x[i][c][s] − mean_host[c]) · inv_std_host[c]; y may be x */
+    lf_status (*normalize_fwd)(void *priv, float *y, const float *x, const float *mean_host,
+                               const float *inv_std_host, int64_t n, int64_t channels, int64_t spatial);
+
+    /* ---- losses ---- */
+    /* probs = softmax(logits) (max-subtracted); loss[i] = −log p[i][labels[i]] computed as
+     * logsumexp − logit (never log of a rounded 0). probs may be NULL. */
+    lf_status (*softmax_xent_fwd)(void *priv, float *loss, float *probs, const float *logits,
+                                  const int32_t *labels, int64_t n, int64_t classes);
+    /* dlogits[i] = weight[i]·(probs[i] − onehot(labels[i])) (overwrite). weight_host[i] is the
+     * per-sample weight of loss i (1/n for a batch mean; negative for gradient ascent). */
+    lf_status (*softmax_xent_bwd)(void *priv, float *dlogits, const float *probs, const int32_t *labels,
+                                  const float *weight_host, int64_t n, int64_t classes);
+    lf_status (*softmax_fwd)(void *priv, float *probs, const float *logits, int64_t n, int64_t classes);
+
+    /* ---- optimizer ---- */
+    /* PyTorch SGD: g = grad + wd·w; buf = first_step ? g : momentum·buf + g; w −= lr·buf.
+     * momentum == 0: buf is not used (may be NULL) and w −= lr·g. */
+    lf_status (*sgd_step)(void *priv, float *w, float *buf, const float *grad, int64_t n,
+                          float lr, float momentum, float weight_decay, int first_step);
+
+    /* ---- reductions (results on the host) ---- */
+    lf_status (*sum_squares)(void *priv, double *out_host, const float *x, int64_t n);
+    lf_status (*count_nonfinite)(void *priv, int64_t *out_host, const float *x, int64_t n);
+    /* number of rows i with argmax_c logits[i][c] == labels[i] (first maximum wins) */
+    lf_status (*count_correct)(void *priv, int64_t *out_host, const float *logits,
+                               const int32_t *labels, int64_t n, int64_t classes);
+
+    /* ---- random fills: out[j] = lo + (hi−lo)·uniform_at(offset + j), or mean + std·normal_at(offset + j)
+     * (core/rng.h defines the stream) ---- */
+    lf_status (*rng_uniform)(void *priv, float *out, int64_t n, uint64_t seed, uint64_t stream,
+                             uint64_t offset, float lo, float hi);
+    lf_status (*rng_normal)(void *priv, float *out, int64_t n, uint64_t seed, uint64_t stream,
+                            uint64_t offset, float mean, float std);
+    /* ---- version 1 ends here; append below ---- */
+} lf__backend_iface;
+
+/* A backend instance: its table and private state. */
+typedef struct lf__backend {
+    const lf__backend_iface *iface;
+    void                    *priv;
+} lf__backend;
+
+/* Registry (registry.c): the tables built into this library, by kind; NULL if not built. */
+const lf__backend_iface *lf__backend_find(int32_t kind);
+const lf__backend_iface *lf__backend_reference_iface(void);
+const lf__backend_iface *lf__backend_cpu_iface(void);       /* NULL when built without OpenBLAS */
+
+/* Calls op on ctx's backend, returning LF_E_UNSUPPORTED (naming the op) when it is NULL:
+ *   LF__TRY(LF__BE(ctx, gemm, 0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n)); */
+#define LF__BE(ctx, op, ...)                                                              \
+    ((ctx)->backend.iface->op                                                             \
+         ? (ctx)->backend.iface->op((ctx)->backend.priv, __VA_ARGS__)                     \
+         : lf__error(LF_E_UNSUPPORTED, "backend '%s' has no operation '%s'",              \
+                     (ctx)->backend.iface->name, #op))
+
+#endif

@@ -1,0 +1,71 @@
+/* Internal helpers shared by every part of the library: error detail, logging, host memory,
+ * size-versioned struct copies, the context's layout. Never installed. */
+#ifndef LF_CORE_INTERNAL_H
+#define LF_CORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libforget/context.h"
+#include "backends/backend.h"
+
+#if defined(__GNUC__)
+#  define LF__PRINTF(fmt_idx, args_idx) __attribute__((format(printf, fmt_idx, args_idx)))
+#else
+#  define LF__PRINTF(fmt_idx, args_idx)
+#endif
+
+struct lf_context {
+    lf_context_options opts;      /* the caller's options, defaults filled in */
+    lf__backend        backend;   /* the chosen backend instance */
+    int32_t            threads;   /* resolved thread count (>= 1) */
+    int64_t            live_children; /* models and data sets not yet destroyed */
+    int                destroy_pending; /* lf_context_destroy came while children lived */
+    void              *user_data;
+};
+
+/* Every model and data set holds a reference on its context: a context destroyed while
+ * children live is freed when the last child goes (and the early destroy is logged). */
+void lf__context_retain(lf_context *ctx);
+void lf__context_release(lf_context *ctx);
+
+/* Sets the calling thread's detail message (printf-style) and returns status, so failures read
+ * `return lf__error(LF_E_FORMAT, "%s: offset %zu: bad magic", path, off);`. */
+lf_status lf__error(lf_status status, const char *fmt, ...) LF__PRINTF(2, 3);
+lf_status lf__error_v(lf_status status, const char *fmt, va_list ap);
+/* Prefixes the current detail message with "<prefix>: " (adds context while unwinding). */
+void      lf__error_prefix(const char *fmt, ...) LF__PRINTF(1, 2);
+void      lf__error_clear(void);
+
+/* Logs through the context's callback when level >= its threshold; ctx may be NULL (no-op). */
+void lf__log(const lf_context *ctx, lf_log_level level, const char *fmt, ...) LF__PRINTF(3, 4);
+
+/* Host memory through the context's allocator (ctx may be NULL: the C library's). Blocks are
+ * 64-byte aligned. lf__alloc returns NULL on failure after setting an LF_E_NOMEM detail naming
+ * `what`. lf__calloc zeroes. lf__free(NULL) is a no-op; size must be the allocation's size. */
+void *lf__alloc(const lf_context *ctx, size_t size, const char *what);
+void *lf__calloc(const lf_context *ctx, size_t count, size_t elem_size, const char *what);
+void  lf__free(const lf_context *ctx, void *ptr, size_t size);
+char *lf__strdup(const lf_context *ctx, const char *s);   /* free with lf__free(ctx, p, strlen(p)+1) */
+
+/* Copies a caller's size-versioned struct (first field: uint32_t struct_size) into dst, an
+ * internal struct of dst_size bytes. src NULL gives a zeroed dst (all defaults). Errors:
+ * struct_size < min_size or not a multiple of 4 -> LF_E_ABI; larger than dst_size with a
+ * non-zero byte past dst_size -> LF_E_UNSUPPORTED. dst->struct_size is set to dst_size. */
+lf_status lf__copy_struct_in(void *dst, size_t dst_size, const void *src, size_t min_size,
+                             const char *what);
+/* Writes a result struct back: min(caller's struct_size, src_size) bytes; the caller's
+ * struct_size is kept. LF_E_ABI if the caller's struct_size < 8 or not a multiple of 4. */
+lf_status lf__copy_struct_out(void *dst, const void *src, size_t src_size, const char *what);
+
+/* Guards for public entry points. */
+#define LF__CHECK_ARG(cond, ...) \
+    do { if (!(cond)) return lf__error(LF_E_INVALID_ARG, __VA_ARGS__); } while (0)
+#define LF__TRY(expr) \
+    do { lf_status lf__st_ = (expr); if (lf__st_ != LF_OK) return lf__st_; } while (0)
+
+/* Milliseconds-resolution monotonic clock in seconds. */
+double lf__now_seconds(void);
+
+#endif

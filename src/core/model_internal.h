@@ -1,0 +1,109 @@
+/* Model internals (llm.c style): a table of named tensors pointing into flat blocks, so clone,
+ * snapshot, zero-grad and the optimizer are single passes over one block.
+ *
+ *  params   trainable parameters (backend memory), n_params floats
+ *  grads    their gradients, same layout (allocated on first backward)
+ *  opt_buf  SGD momentum buffers, same layout (allocated on first step)
+ *  buffers  non-trainable state: BN running_mean/var, num_batches_tracked (stored as float,
+ *           written to files as I64), n_buffers floats (backend memory)
+ *
+ * Host code reads or writes tensors through lf__model_download/upload. */
+#ifndef LF_CORE_MODEL_INTERNAL_H
+#define LF_CORE_MODEL_INTERNAL_H
+
+#include "libforget/model.h"
+#include "core/internal.h"
+#include "core/rng.h"
+
+#define LF__MAX_DIMS 4
+#define LF__MAX_NAME 96
+
+typedef enum lf__tensor_kind {
+    LF__TENSOR_PARAM  = 0,  /* lives in params (and grads, opt_buf) */
+    LF__TENSOR_BUFFER = 1   /* lives in buffers */
+} lf__tensor_kind;
+
+typedef enum lf__file_dtype {  /* how a tensor is written to a model file */
+    LF__FILE_F32 = 0,
+    LF__FILE_I64 = 1
+} lf__file_dtype;
+
+typedef struct lf__tensor_desc {
+    char     name[LF__MAX_NAME];   /* PyTorch name: "fc1.weight", "bn1.running_mean" */
+    int32_t  kind;                 /* lf__tensor_kind */
+    int32_t  file_dtype;           /* lf__file_dtype */
+    int32_t  ndim;
+    int64_t  shape[LF__MAX_DIMS];
+    size_t   numel;
+    size_t   offset;               /* in floats, into params or buffers */
+} lf__tensor_desc;
+
+typedef struct lf__arch lf__arch;
+
+struct lf_model {
+    lf_context      *ctx;
+    const lf__arch  *arch;
+    int32_t          in_channels, in_height, in_width, num_classes;
+
+    int              has_norm;
+    float           *norm_mean;    /* host, in_channels (0 when !has_norm) */
+    float           *norm_std;     /* host, in_channels (1 when !has_norm) */
+
+    lf__tensor_desc *tensors;      /* host table */
+    size_t           n_tensors, cap_tensors;
+    size_t           n_params, n_buffers;
+
+    float           *params, *grads, *opt_buf, *buffers;   /* backend memory */
+    int64_t          opt_steps;    /* SGD steps taken with opt_buf (0 = next step is the first) */
+
+    char           **meta_keys;    /* user metadata, host */
+    char           **meta_values;
+    size_t           n_meta;
+
+    void            *arch_state;   /* activations and scratch, owned by the arch */
+    void            *user_data;
+};
+
+/* Training-or-eval forward/backward over backend memory. x is the normalised input batch
+ * (n × C×H×W), logits n × classes. backward accumulates into m->grads and may overwrite the
+ * activations kept by forward; dx (may be NULL) receives the input gradient when the arch
+ * supports it. */
+struct lf__arch {
+    const char *name;
+    /* Declares tensors with lf__model_add_tensor for m's input shape and classes; validates them. */
+    lf_status (*declare)(lf_model *m);
+    /* Initialises params and buffers (host arrays laid out as the blocks) as PyTorch does. */
+    lf_status (*init)(lf_model *m, float *params_host, float *buffers_host, uint64_t seed);
+    lf_status (*forward)(lf_model *m, const float *x, int64_t n, int train, float *logits);
+    lf_status (*backward)(lf_model *m, const float *dlogits, int64_t n, float *dx);
+    /* Frees arch_state (activations). */
+    void      (*release)(lf_model *m);
+    /* Guesses the input shape and classes from a file's tensor names and shapes; returns
+     * LF_E_UNKNOWN_ARCH when the tensors do not fit this arch. `find` looks a tensor up by name
+     * (NULL when absent) and fills its shape. */
+    lf_status (*infer)(lf_model_config *cfg, int (*find)(void *file, const char *name, int32_t *ndim,
+                       int64_t shape[LF__MAX_DIMS]), void *file);
+};
+
+/* The built-in architectures (arch_registry in model.c). */
+const lf__arch *lf__arch_find(const char *name);
+size_t          lf__arch_count(void);
+const lf__arch *lf__arch_at(size_t i);
+
+/* Creates a model of arch for cfg with its tensor table declared and blocks allocated (zeroed),
+ * not initialised. */
+lf_status lf__model_new(lf_model **out, lf_context *ctx, const lf__arch *arch, const lf_model_config *cfg);
+/* Appends a tensor to the table (called from arch->declare). */
+lf_status lf__model_add_tensor(lf_model *m, const char *name, lf__tensor_kind kind, lf__file_dtype dt,
+                               int32_t ndim, const int64_t *shape);
+const lf__tensor_desc *lf__model_find_tensor(const lf_model *m, const char *name);
+/* Pointer to a tensor's first element in backend memory. */
+float *lf__model_tensor_ptr(const lf_model *m, const lf__tensor_desc *t);
+/* Copies a tensor between host and backend memory (numel floats). */
+lf_status lf__model_download(const lf_model *m, const lf__tensor_desc *t, float *host);
+lf_status lf__model_upload(lf_model *m, const lf__tensor_desc *t, const float *host);
+/* Allocates grads (zeroed) / opt_buf if missing. */
+lf_status lf__model_ensure_grads(lf_model *m);
+lf_status lf__model_zero_grads(lf_model *m);
+
+#endif

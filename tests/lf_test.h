@@ -1,0 +1,102 @@
+/* Helpers shared by the Check test programs. Header-only; each test program includes it once. */
+#ifndef LF_TEST_H
+#define LF_TEST_H
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libforget/libforget.h"
+
+/* main() running one suite with TAP on stdout (meson: protocol 'tap'). */
+#define LF_TEST_MAIN(suite_fn)                                 \
+    int main(void)                                             \
+    {                                                          \
+        SRunner *sr = srunner_create(suite_fn());              \
+        srunner_set_tap(sr, "-");                              \
+        srunner_run_all(sr, CK_SILENT);                        \
+        int failed = srunner_ntests_failed(sr);                \
+        srunner_free(sr);                                      \
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;           \
+    }
+
+/* Asserts a call returned LF_OK, printing the detail message otherwise. */
+#define ck_assert_lf_ok(expr)                                                              \
+    do {                                                                                   \
+        lf_status st__ = (expr);                                                           \
+        ck_assert_msg(st__ == LF_OK, "%s -> %s: %s", #expr, lf_status_name(st__),          \
+                      lf_last_error_message());                                            \
+    } while (0)
+
+/* Asserts a call returned `want` and left a non-empty detail message. */
+#define ck_assert_lf_status(expr, want)                                                    \
+    do {                                                                                   \
+        lf_status st__ = (expr);                                                           \
+        ck_assert_msg(st__ == (want), "%s -> %s (wanted %s): %s", #expr,                   \
+                      lf_status_name(st__), lf_status_name(want), lf_last_error_message()); \
+        ck_assert_msg(lf_last_error_message()[0] != '\0', "%s: empty detail message", #expr); \
+    } while (0)
+
+/* A fresh temporary folder per call (removed by the OS's tmp cleaning; tests stay small). */
+static inline const char *lf_test_tmpdir(void)
+{
+    static char dir[256];
+    snprintf(dir, sizeof dir, "%s/lftest.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    return dir;
+}
+
+static inline void lf_test_write_file(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static inline lf_context *lf_test_context(lf_backend_kind backend)
+{
+    lf_context_options o = LF_CONTEXT_OPTIONS_INIT;
+    o.backend = backend;
+    o.threads = 1;
+    o.seed = 1234;
+    lf_context *ctx = NULL;
+    ck_assert_lf_ok(lf_context_create(&ctx, &o));
+    return ctx;
+}
+
+/* A small separable synthetic problem: `classes` Gaussian blobs in c×h×w pixel space (values
+ * clamped to [0,1]), deterministic for seed (a local LCG so the test does not depend on the
+ * library's RNG). */
+static inline lf_dataset *lf_test_blobs(lf_context *ctx, size_t n, int32_t classes, int32_t c,
+                                        int32_t h, int32_t w, unsigned seed)
+{
+    size_t d = (size_t)c * h * w;
+    float *x = malloc(n * d * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    float *centres = malloc((size_t)classes * d * sizeof *centres);
+    unsigned long long s = seed * 6364136223846793005ull + 1442695040888963407ull;
+#define LF_TEST_U01() ((s = s * 6364136223846793005ull + 1442695040888963407ull), (double)(s >> 11) / 9007199254740992.0)
+    for (size_t i = 0; i < (size_t)classes * d; i++)
+        centres[i] = (float)(0.2 + 0.6 * LF_TEST_U01());
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int32_t)(i % (size_t)classes);
+        for (size_t j = 0; j < d; j++) {
+            double noise = 0.08 * (LF_TEST_U01() + LF_TEST_U01() + LF_TEST_U01() - 1.5);
+            double v = centres[(size_t)y[i] * d + j] + noise;
+            x[i * d + j] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
+        }
+    }
+#undef LF_TEST_U01
+    lf_dataset *ds = NULL;
+    ck_assert_lf_ok(lf_dataset_from_memory(&ds, ctx, x, y, n, c, h, w, classes, 0));
+    free(x);
+    free(y);
+    free(centres);
+    return ds;
+}
+
+#endif
