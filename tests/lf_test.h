@@ -68,9 +68,16 @@ static inline lf_context *lf_test_context(lf_backend_kind backend)
     return ctx;
 }
 
-/* A small separable synthetic problem: `classes` Gaussian blobs in c×h×w pixel space (values
- * clamped to [0,1]), deterministic for seed (a local LCG so the test does not depend on the
- * library's RNG). */
+/* A deterministic uniform in [0, 1) from a local LCG, so fixtures do not depend on the
+ * library's RNG. */
+static inline double lf_test_u01(unsigned long long *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*state >> 11) / 9007199254740992.0;
+}
+
+/* A small separable synthetic problem: `classes` Gaussian-ish blobs in c×h×w pixel space (values
+ * clamped to [0,1]), deterministic for seed; labels cycle 0, 1, ..., classes-1. */
 static inline lf_dataset *lf_test_blobs(lf_context *ctx, size_t n, int32_t classes, int32_t c,
                                         int32_t h, int32_t w, unsigned seed)
 {
@@ -79,18 +86,16 @@ static inline lf_dataset *lf_test_blobs(lf_context *ctx, size_t n, int32_t class
     int32_t *y = malloc(n * sizeof *y);
     float *centres = malloc((size_t)classes * d * sizeof *centres);
     unsigned long long s = seed * 6364136223846793005ull + 1442695040888963407ull;
-#define LF_TEST_U01() ((s = s * 6364136223846793005ull + 1442695040888963407ull), (double)(s >> 11) / 9007199254740992.0)
     for (size_t i = 0; i < (size_t)classes * d; i++)
-        centres[i] = (float)(0.2 + 0.6 * LF_TEST_U01());
+        centres[i] = (float)(0.2 + 0.6 * lf_test_u01(&s));
     for (size_t i = 0; i < n; i++) {
         y[i] = (int32_t)(i % (size_t)classes);
         for (size_t j = 0; j < d; j++) {
-            double noise = 0.08 * (LF_TEST_U01() + LF_TEST_U01() + LF_TEST_U01() - 1.5);
-            double v = centres[(size_t)y[i] * d + j] + noise;
+            double u1 = lf_test_u01(&s), u2 = lf_test_u01(&s), u3 = lf_test_u01(&s);
+            double v = centres[(size_t)y[i] * d + j] + 0.08 * (u1 + u2 + u3 - 1.5);
             x[i * d + j] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
         }
     }
-#undef LF_TEST_U01
     lf_dataset *ds = NULL;
     ck_assert_lf_ok(lf_dataset_from_memory(&ds, ctx, x, y, n, c, h, w, classes, 0));
     free(x);

@@ -66,6 +66,11 @@ LF_API lf_status lf_dataset_labels(const lf_dataset *ds, int32_t *labels, size_t
  * loaded data set: 0..n-1. */
 LF_API lf_status lf_dataset_parent_indices(const lf_dataset *ds, int64_t *idx, size_t n);
 
+/* Per-channel mean and (population) standard deviation of ds's pixels, accumulated in double:
+ * the usual input normalisation (see lf_model_set_normalization). n must equal the channel
+ * count. */
+LF_API lf_status lf_dataset_channel_stats(const lf_dataset *ds, float *mean, float *std, size_t n);
+
 /* ---- The protocol's splits. Deterministic for a seed; the same on every backend. ---- */
 
 /* Held-out validation: `fraction` (0 = default 0.1) of each class of pool, chosen at random,

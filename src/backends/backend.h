@@ -18,11 +18,20 @@
 
 #include "libforget/common.h"
 
-#define LF__BACKEND_IFACE_VERSION 1
+#define LF__BACKEND_IFACE_VERSION 2
 
 typedef struct lf__backend_config {
     int32_t threads;  /* >= 1 */
 } lf__backend_config;
+
+/* A 2-D convolution's sizes: input n×c_in×h_in×w_in, weight c_out×c_in×kh×kw (PyTorch layout),
+ * output n×c_out×h_out×w_out with h_out = (h_in + 2·pad − kh)/stride + 1 (same for w). */
+typedef struct lf__conv2d_shape {
+    int64_t n, c_in, h_in, w_in;
+    int64_t c_out, kh, kw;
+    int64_t stride, pad;
+    int64_t h_out, w_out;
+} lf__conv2d_shape;
 
 typedef struct lf__backend_iface {
     uint32_t    iface_version;   /* == LF__BACKEND_IFACE_VERSION */
@@ -53,7 +62,7 @@ typedef struct lf__backend_iface {
     lf_status (*bias_add_fwd)(void *priv, float *y, const float *bias, int64_t rows, int64_t cols);
     /* dbias[c] += Σ_r dy[r][c] (double accumulation in the reference) */
     lf_status (*bias_bwd)(void *priv, float *dbias, const float *dy, int64_t rows, int64_t cols);
-    /* y = a·x + b·y */
+    /* y = a·x + b·y; b == 0: y is not read */
     lf_status (*axpby)(void *priv, float *y, float a, const float *x, float b, int64_t n);
 
     /* ---- element-wise ---- */
@@ -65,7 +74,8 @@ typedef struct lf__backend_iface {
 
     /* ---- losses ---- */
     /* probs = softmax(logits) (max-subtracted); loss[i] = −log p[i][labels[i]] computed as
-     * logsumexp − logit (never log of a rounded 0). probs may be NULL. */
+     * logsumexp − logit (never log of a rounded 0). probs may be NULL. Labels outside
+     * [0, classes) -> LF_E_INVALID_ARG naming the row (also in _bwd and count_correct). */
     lf_status (*softmax_xent_fwd)(void *priv, float *loss, float *probs, const float *logits,
                                   const int32_t *labels, int64_t n, int64_t classes);
     /* dlogits[i] = weight[i]·(probs[i] − onehot(labels[i])) (overwrite). weight_host[i] is the
@@ -93,7 +103,48 @@ typedef struct lf__backend_iface {
                              uint64_t offset, float lo, float hi);
     lf_status (*rng_normal)(void *priv, float *out, int64_t n, uint64_t seed, uint64_t stream,
                             uint64_t offset, float mean, float std);
-    /* ---- version 1 ends here; append below ---- */
+    /* ---- version 1 ends here ---- */
+
+    /* ---- version 2: convolutional models ---- */
+    /* y = conv(x, w) + bias (bias may be NULL) */
+    lf_status (*conv2d_fwd)(void *priv, float *y, const float *x, const float *w, const float *bias,
+                            const lf__conv2d_shape *s);
+    /* dx = conv_transpose(dy, w) (overwrite) */
+    lf_status (*conv2d_bwd_data)(void *priv, float *dx, const float *dy, const float *w,
+                                 const lf__conv2d_shape *s);
+    /* dw += dyᵀ ⋆ x; dbias += Σ dy over n, h, w (dbias may be NULL) */
+    lf_status (*conv2d_bwd_weights)(void *priv, float *dw, float *dbias, const float *dy,
+                                    const float *x, const lf__conv2d_shape *s);
+    /* Batch norm over x of n×c×s (s = h·w; s = 1 is BatchNorm1d), PyTorch semantics: normalise
+     * with the biased batch variance; running_mean/var (may be NULL: no update) become
+     * (1 − momentum)·running + momentum·batch, running_var with the unbiased variance
+     * (n·s/(n·s − 1)). save_mean / save_invstd (c floats each, 1/sqrt(var + eps)) are kept for
+     * backward. */
+    lf_status (*batchnorm_fwd_train)(void *priv, float *y, float *save_mean, float *save_invstd,
+                                     float *running_mean, float *running_var, const float *x,
+                                     const float *gamma, const float *beta, int64_t n, int64_t c,
+                                     int64_t s, float momentum, float eps);
+    lf_status (*batchnorm_fwd_eval)(void *priv, float *y, const float *x, const float *gamma,
+                                    const float *beta, const float *running_mean,
+                                    const float *running_var, int64_t n, int64_t c, int64_t s,
+                                    float eps);
+    /* dx overwritten (train-mode backward through the batch statistics); dgamma, dbeta += */
+    lf_status (*batchnorm_bwd)(void *priv, float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *gamma, const float *save_mean,
+                               const float *save_invstd, int64_t n, int64_t c, int64_t s);
+    /* Max pooling k×k with stride k, no padding, output h/k × w/k (floor). idx is a
+     * backend-private workspace of n·c·(h/k)·(w/k) int32 filled by forward for backward (may be
+     * NULL in eval mode). Ties: the first maximum in row-major window order wins. */
+    lf_status (*maxpool2d_fwd)(void *priv, float *y, int32_t *idx, const float *x, int64_t n,
+                               int64_t c, int64_t h, int64_t w, int64_t k);
+    lf_status (*maxpool2d_bwd)(void *priv, float *dx, const float *dy, const int32_t *idx,
+                               int64_t n, int64_t c, int64_t h, int64_t w, int64_t k); /* dx overwrite */
+    /* y[n][c] = mean over s of x[n][c][s]; backward spreads dy/s (dx overwrite) */
+    lf_status (*avgpool_global_fwd)(void *priv, float *y, const float *x, int64_t n, int64_t c, int64_t s);
+    lf_status (*avgpool_global_bwd)(void *priv, float *dx, const float *dy, int64_t n, int64_t c, int64_t s);
+    /* x[i] = mask[i] ? x[i] : 0 (sparse models: weights, gradients) */
+    lf_status (*apply_mask)(void *priv, float *x, const uint8_t *mask, int64_t n);
+    /* ---- version 2 ends here; append below ---- */
 } lf__backend_iface;
 
 /* A backend instance: its table and private state. */

@@ -48,4 +48,8 @@ lf_status lf__dataset_adopt(lf_dataset **out, lf_context *ctx, float *images, in
                             size_t n, int32_t channels, int32_t height, int32_t width,
                             int32_t num_classes, const char *source);
 
+/* Validates a sample shape (dims > 0, n > 0, byte size fits size_t) for `source` (a file name). */
+lf_status lf__dataset_check_shape(size_t n, int32_t channels, int32_t height, int32_t width,
+                                  const char *source);
+
 #endif

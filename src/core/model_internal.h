@@ -83,6 +83,9 @@ struct lf__arch {
      * (NULL when absent) and fills its shape. */
     lf_status (*infer)(lf_model_config *cfg, int (*find)(void *file, const char *name, int32_t *ndim,
                        int64_t shape[LF__MAX_DIMS]), void *file);
+    /* 1 when any input with C·H·W equal to the model's fits (the input is flattened, as in the
+     * MLP); 0 when the exact C×H×W shape is needed (convolutions). See lf__model_check_input. */
+    int         flat_input;
 };
 
 /* The built-in architectures (arch_registry in model.c). */
@@ -105,5 +108,22 @@ lf_status lf__model_upload(lf_model *m, const lf__tensor_desc *t, const float *h
 /* Allocates grads (zeroed) / opt_buf if missing. */
 lf_status lf__model_ensure_grads(lf_model *m);
 lf_status lf__model_zero_grads(lf_model *m);
+
+/* ---- appended by the nn area (src/core/nn) ---- */
+
+/* lf__arch.forward may keep a pointer to its input x for backward (the MLP does, to form
+ * fc1's weight gradient): x must stay unchanged until the matching backward call. */
+
+/* Pointer to a parameter tensor's gradient in m->grads (grads must exist: lf__model_ensure_grads). */
+float *lf__model_grad_ptr(const lf_model *m, const lf__tensor_desc *t);
+/* Like lf_model_set_metadata, but reserved "libforget." keys are allowed (for the file code). */
+lf_status lf__model_set_metadata_raw(lf_model *m, const char *key, const char *value);
+/* LF_OK when inputs of c×h×w fit m: the same C·H·W for flat-input archs (so an MLP whose input
+ * shape was guessed from a file accepts any data set of the right size), the exact shape
+ * otherwise; LF_E_SHAPE naming `what` and both shapes when not. */
+lf_status lf__model_check_input(const lf_model *m, int32_t c, int32_t h, int32_t w, const char *what);
+/* One PyTorch SGD step over the whole params block from m->grads: allocates opt_buf on first
+ * use; m->opt_steps == 0 makes it the optimizer's first step (set it to 0 to start afresh). */
+lf_status lf__model_sgd_step(lf_model *m, float lr, float momentum, float weight_decay);
 
 #endif

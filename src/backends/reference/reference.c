@@ -1,9 +1,12 @@
 /* The reference backend: host memory and the plain-C kernels (ref_kernels.c). It is always
- * built and is the oracle every other backend is tested against. */
+ * built and is the oracle every other backend is tested against. The memory functions are
+ * shared with the cpu backend through ref_kernels.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
+#include "backends/reference/ref_kernels.h"
 
 static int ref_probe(void)
 {
@@ -22,22 +25,27 @@ static void ref_destroy(void *priv)
     (void)priv;
 }
 
-static lf_status ref_mem_alloc(void *priv, void **ptr, size_t nbytes)
+lf_status lf__ref_mem_alloc(void *priv, void **ptr, size_t nbytes)
 {
     (void)priv;
+    *ptr = NULL;
+    /* rounded up to whole 64-byte lines (aligned_alloc wants a multiple of the alignment),
+     * plus one spare line so vectorised tails never touch a foreign page */
+    if (nbytes > SIZE_MAX - 128)
+        return lf__error(LF_E_NOMEM, "reference backend: %zu bytes is too large to allocate", nbytes);
     *ptr = aligned_alloc(64, (nbytes + 63) / 64 * 64 + 64);
     if (!*ptr)
         return lf__error(LF_E_NOMEM, "reference backend: out of memory allocating %zu bytes", nbytes);
     return LF_OK;
 }
 
-static void ref_mem_free(void *priv, void *ptr)
+void lf__ref_mem_free(void *priv, void *ptr)
 {
     (void)priv;
     free(ptr);
 }
 
-static lf_status ref_mem_copy(void *priv, void *dst, const void *src, size_t nbytes)
+lf_status lf__ref_mem_copy(void *priv, void *dst, const void *src, size_t nbytes)
 {
     (void)priv;
     if (nbytes)
@@ -45,7 +53,7 @@ static lf_status ref_mem_copy(void *priv, void *dst, const void *src, size_t nby
     return LF_OK;
 }
 
-static lf_status ref_mem_zero(void *priv, void *dst, size_t nbytes)
+lf_status lf__ref_mem_zero(void *priv, void *dst, size_t nbytes)
 {
     (void)priv;
     if (nbytes)
@@ -53,7 +61,7 @@ static lf_status ref_mem_zero(void *priv, void *dst, size_t nbytes)
     return LF_OK;
 }
 
-static lf_status ref_synchronize(void *priv)
+lf_status lf__ref_synchronize(void *priv)
 {
     (void)priv;
     return LF_OK;
@@ -66,13 +74,29 @@ static const lf__backend_iface reference_iface = {
     .probe = ref_probe,
     .create = ref_create,
     .destroy = ref_destroy,
-    .mem_alloc = ref_mem_alloc,
-    .mem_free = ref_mem_free,
-    .mem_upload = ref_mem_copy,
-    .mem_download = ref_mem_copy,
-    .mem_copy = ref_mem_copy,
-    .mem_zero = ref_mem_zero,
-    .synchronize = ref_synchronize,
+    .mem_alloc = lf__ref_mem_alloc,
+    .mem_free = lf__ref_mem_free,
+    .mem_upload = lf__ref_mem_copy,
+    .mem_download = lf__ref_mem_copy,
+    .mem_copy = lf__ref_mem_copy,
+    .mem_zero = lf__ref_mem_zero,
+    .synchronize = lf__ref_synchronize,
+    .gemm = lf__ref_gemm,
+    .bias_add_fwd = lf__ref_bias_add_fwd,
+    .bias_bwd = lf__ref_bias_bwd,
+    .axpby = lf__ref_axpby,
+    .relu_fwd = lf__ref_relu_fwd,
+    .relu_bwd = lf__ref_relu_bwd,
+    .normalize_fwd = lf__ref_normalize_fwd,
+    .softmax_xent_fwd = lf__ref_softmax_xent_fwd,
+    .softmax_xent_bwd = lf__ref_softmax_xent_bwd,
+    .softmax_fwd = lf__ref_softmax_fwd,
+    .sgd_step = lf__ref_sgd_step,
+    .sum_squares = lf__ref_sum_squares,
+    .count_nonfinite = lf__ref_count_nonfinite,
+    .count_correct = lf__ref_count_correct,
+    .rng_uniform = lf__ref_rng_uniform,
+    .rng_normal = lf__ref_rng_normal,
 };
 
 const lf__backend_iface *lf__backend_reference_iface(void)

@@ -1,0 +1,67 @@
+/* The reference backend's pieces, shared with the other host-memory backends (cpu) so they
+ * reuse the oracle's memory functions and every kernel they do not accelerate.
+ *
+ * Each lf__ref_<op> has exactly the signature of the table entry <op> in backends/backend.h
+ * (the private pointer is ignored: the reference backend is stateless) and follows that
+ * header's contract. Shapes are validated (negative sizes, short row strides, labels out of
+ * [0, classes)) and rejected with a status naming what was wrong; no kernel reads outside its
+ * buffers. Reductions accumulate in double. */
+#ifndef LF_BACKENDS_REFERENCE_REF_KERNELS_H
+#define LF_BACKENDS_REFERENCE_REF_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/backend.h"
+
+/* ---- host memory (reference.c) ---- */
+lf_status lf__ref_mem_alloc(void *priv, void **ptr, size_t nbytes);
+void      lf__ref_mem_free(void *priv, void *ptr);
+lf_status lf__ref_mem_copy(void *priv, void *dst, const void *src, size_t nbytes);
+lf_status lf__ref_mem_zero(void *priv, void *dst, size_t nbytes);
+lf_status lf__ref_synchronize(void *priv);
+
+/* ---- argument checks shared by every gemm over host memory ---- */
+/* LF_OK when the sizes are non-negative, the row strides cover a row of each matrix as stored
+ * (A is m×k, or k×m when trans_a; B is k×n, or n×k when trans_b; C is m×n) and the pointers
+ * of non-empty matrices are non-NULL; otherwise an LF_E_INVALID_ARG / LF_E_SHAPE detail. */
+lf_status lf__ref_gemm_check(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                             const float *a, int64_t lda, const float *b, int64_t ldb,
+                             const float *c, int64_t ldc);
+
+/* ---- kernels (ref_kernels.c) ---- */
+lf_status lf__ref_gemm(void *priv, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                       float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+                       float beta, float *c, int64_t ldc);
+lf_status lf__ref_bias_add_fwd(void *priv, float *y, const float *bias, int64_t rows, int64_t cols);
+lf_status lf__ref_bias_bwd(void *priv, float *dbias, const float *dy, int64_t rows, int64_t cols);
+lf_status lf__ref_axpby(void *priv, float *y, float a, const float *x, float b, int64_t n);
+
+lf_status lf__ref_relu_fwd(void *priv, float *y, const float *x, int64_t n);
+lf_status lf__ref_relu_bwd(void *priv, float *dx, const float *dy, const float *y, int64_t n);
+lf_status lf__ref_normalize_fwd(void *priv, float *y, const float *x, const float *mean_host,
+                                const float *inv_std_host, int64_t n, int64_t channels,
+                                int64_t spatial);
+
+lf_status lf__ref_softmax_xent_fwd(void *priv, float *loss, float *probs, const float *logits,
+                                   const int32_t *labels, int64_t n, int64_t classes);
+lf_status lf__ref_softmax_xent_bwd(void *priv, float *dlogits, const float *probs,
+                                   const int32_t *labels, const float *weight_host, int64_t n,
+                                   int64_t classes);
+lf_status lf__ref_softmax_fwd(void *priv, float *probs, const float *logits, int64_t n,
+                              int64_t classes);
+
+lf_status lf__ref_sgd_step(void *priv, float *w, float *buf, const float *grad, int64_t n,
+                           float lr, float momentum, float weight_decay, int first_step);
+
+lf_status lf__ref_sum_squares(void *priv, double *out_host, const float *x, int64_t n);
+lf_status lf__ref_count_nonfinite(void *priv, int64_t *out_host, const float *x, int64_t n);
+lf_status lf__ref_count_correct(void *priv, int64_t *out_host, const float *logits,
+                                const int32_t *labels, int64_t n, int64_t classes);
+
+lf_status lf__ref_rng_uniform(void *priv, float *out, int64_t n, uint64_t seed, uint64_t stream,
+                              uint64_t offset, float lo, float hi);
+lf_status lf__ref_rng_normal(void *priv, float *out, int64_t n, uint64_t seed, uint64_t stream,
+                             uint64_t offset, float mean, float std);
+
+#endif

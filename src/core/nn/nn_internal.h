@@ -1,0 +1,74 @@
+/* Declarations shared by the files of src/core/nn (layers, architectures, the batch staging of
+ * inference and training, the training schedule) and by the white-box tests. Never installed. */
+#ifndef LF_CORE_NN_INTERNAL_H
+#define LF_CORE_NN_INTERNAL_H
+
+#include "core/model_internal.h"
+
+/* ---- architectures (one file each) ---- */
+extern const lf__arch lf__arch_mlp;
+
+/* ---- backend memory with overflow-checked sizes ---- */
+/* *p = count × elem_size bytes of ctx's backend memory (zeroed when zero != 0); errors name what. */
+lf_status lf__nn_dev_alloc(lf_context *ctx, void **p, size_t count, size_t elem_size, int zero,
+                           const char *what);
+/* NULL is a no-op. */
+void      lf__nn_dev_free(lf_context *ctx, void *p);
+
+/* ---- model pieces kept in model_meta.c ---- */
+/* Frees the user metadata (keys and values) of m. */
+void      lf__model_free_metadata(lf_model *m);
+
+/* ---- layers (llm.c style: outputs first, backend memory, explicit shapes) ---- */
+
+/* y[n×out] = x[n×in] · Wᵀ + b, with W laid out [out][in] like torch.nn.Linear; b may be NULL. */
+lf_status lf__linear_fwd(lf_context *ctx, float *y, const float *x, const float *W, const float *b,
+                         int64_t n, int64_t in, int64_t out);
+/* dW += dyᵀ·x, db += Σ_rows dy (db may be NULL), dx = dy·W (overwritten; dx may be NULL when
+ * the input gradient is not needed). */
+lf_status lf__linear_bwd(lf_context *ctx, float *dx, float *dW, float *db, const float *dy,
+                         const float *x, const float *W, int64_t n, int64_t in, int64_t out);
+
+/* ---- a batch staged in backend memory, shared by inference and training ---- */
+typedef struct lf__batch {
+    lf_context *ctx;
+    int64_t     capacity;     /* rows the buffers hold */
+    size_t      sample_size;  /* floats per input (the model's C·H·W) */
+    int32_t     classes;
+    float      *x;            /* backend: capacity × sample_size, normalised */
+    int32_t    *labels;       /* backend: capacity */
+    float      *logits;       /* backend: capacity × classes */
+    float      *x_host;       /* host staging for x */
+    int32_t    *labels_host;  /* host staging for labels */
+    int         has_norm;     /* the model normalises its inputs */
+    float      *mean_host;    /* the model's per-channel mean and 1/std (channels floats) */
+    float      *inv_std_host;
+    int32_t     channels;
+    int64_t     spatial;      /* H·W of the model's input */
+} lf__batch;
+
+/* Allocates the buffers of a batch of up to capacity rows for model m (normalisation is read
+ * now: the model must not change it while the batch is in use). On failure everything is freed. */
+lf_status lf__batch_init(lf__batch *b, const lf_model *m, int64_t capacity);
+/* NULL-safe on a zeroed batch. */
+void      lf__batch_free(lf__batch *b);
+/* Stages samples of ds: idx[0..n) when idx is given, else first..first+n; uploads images
+ * (normalised) and labels. n <= capacity; the caller has checked indices and shapes. */
+lf_status lf__batch_load_dataset(lf__batch *b, const lf_dataset *ds, const int64_t *idx,
+                                 size_t first, int64_t n);
+/* Stages n raw images (host, n × sample_size) and normalises them; labels are left alone. */
+lf_status lf__batch_load_images(lf__batch *b, const float *images_host, int64_t n);
+
+/* ---- training ---- */
+
+/* Copies the caller's options in, fills the defaults documented in model.h (seed 0 = the
+ * context's; negative momentum / weight decay become 0 = none) and checks every bound
+ * (LF_E_OUT_OF_RANGE naming the field and its bounds). */
+lf_status lf__train_options_resolve(lf_train_options *out, const lf_train_options *opts,
+                                    const lf_context *ctx);
+/* The learning rate of 0-based epoch `epoch` under resolved options o: constant; multistep
+ * lr·gamma^(milestones <= epoch) (PyTorch MultiStepLR); cosine lr·(1 + cos(π·epoch/epochs))/2
+ * (PyTorch CosineAnnealingLR, eta_min 0, T_max = epochs). */
+double lf__lr_at_epoch(const lf_train_options *o, int32_t epoch);
+
+#endif

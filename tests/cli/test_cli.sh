@@ -1,0 +1,223 @@
+#!/bin/sh
+# The forget tool from the outside: exit statuses and one-line messages for bad command lines,
+# help and version, and a tiny end-to-end run (train -> model file -> predict -> .npy) on a
+# synthetic IDX data set (8×8 images, 4 classes, from make_idx). TAP on stdout.
+#
+# Usage: test_cli.sh FORGET MAKE_IDX
+set -u
+
+forget=$1
+make_idx=$2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lf-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+classes=4
+
+n=0
+failures=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+  n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $1"
+  shift
+  for line in "$@"; do echo "# $line"; done
+  [ -s "$tmp/err" ] && sed 's/^/# stderr: /' "$tmp/err"
+  return 0
+}
+
+# run ARGS...: runs forget with stdout in $tmp/out, stderr in $tmp/err, status in $rc.
+run() {
+  "$forget" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+}
+
+# expect_usage_error DESCRIPTION PATTERN ARGS...: status 2, nothing on stdout, and exactly one
+# line on stderr that starts "forget: " and matches PATTERN (a grep -E expression).
+expect_usage_error() {
+  desc=$1 pattern=$2
+  shift 2
+  run "$@"
+  lines=$(wc -l <"$tmp/err")
+  if [ "$rc" -ne 2 ]; then
+    not_ok "$desc" "exit status $rc, wanted 2"
+  elif [ -s "$tmp/out" ]; then
+    not_ok "$desc" "wrote to stdout"
+  elif [ "$lines" -ne 1 ] || ! grep -q '^forget: ' "$tmp/err"; then
+    not_ok "$desc" "wanted one 'forget: ...' line on stderr, got $lines lines"
+  elif ! grep -Eq -- "$pattern" "$tmp/err"; then
+    not_ok "$desc" "the message does not match '$pattern'"
+  else
+    ok "$desc"
+  fi
+}
+
+# expect_runtime_error DESCRIPTION ARGS...: status 1 and one "forget: ..." line on stderr.
+expect_runtime_error() {
+  desc=$1
+  shift
+  run "$@"
+  lines=$(wc -l <"$tmp/err")
+  if [ "$rc" -ne 1 ]; then
+    not_ok "$desc" "exit status $rc, wanted 1"
+  elif [ "$lines" -ne 1 ] || ! grep -q '^forget: ' "$tmp/err"; then
+    not_ok "$desc" "wanted one 'forget: ...' line on stderr, got $lines lines"
+  else
+    ok "$desc"
+  fi
+}
+
+data=$tmp/data
+mkdir "$data" && "$make_idx" "$data" || { echo "Bail out! make_idx failed"; exit 1; }
+model=$tmp/m.safetensors
+train_ok="--data $data --arch mlp -o $tmp/unused.safetensors"
+
+# ---- bad command lines: exit 2, one line ----
+run
+if [ "$rc" -eq 2 ] && grep -q '^usage: forget' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+  ok "no arguments: usage on stderr, exit 2"
+else
+  not_ok "no arguments: usage on stderr, exit 2" "exit status $rc"
+fi
+expect_usage_error "unknown sub-command" "unknown command 'frobnicate'" frobnicate
+expect_usage_error "unknown top-level option" "unknown option '--frob'" --frob
+expect_usage_error "unknown option" "unknown option '--frob'" train $train_ok --frob
+expect_usage_error "--epochs abc" "--epochs.*'abc' is not an integer" train $train_ok --epochs abc
+expect_usage_error "--epochs 5x (trailing junk)" "--epochs.*'5x'" train $train_ok --epochs 5x
+expect_usage_error "--epochs ' 5' (leading blank)" "--epochs" train $train_ok --epochs ' 5'
+expect_usage_error "--epochs 0" "--epochs.*out of range" train $train_ok --epochs 0
+expect_usage_error "--epochs 99999999999 (overflow)" "--epochs" train $train_ok --epochs 99999999999
+expect_usage_error "--epochs without a value" "--epochs needs a value" train $train_ok --epochs
+expect_usage_error "--lr -1" "--lr.*out of range" train $train_ok --lr -1
+expect_usage_error "--lr 0" "--lr.*out of range" train $train_ok --lr 0
+expect_usage_error "--lr nan" "--lr.*not a finite number" train $train_ok --lr nan
+expect_usage_error "--val-fraction 1" "--val-fraction.*out of range" train $train_ok --val-fraction 1
+expect_usage_error "--seed -1" "--seed.*'-1'" train $train_ok --seed -1
+expect_usage_error "--json=1 (a flag with a value)" "--json takes no value" train $train_ok --json=1
+expect_usage_error "positional argument" "unexpected argument 'extra'" train $train_ok extra
+expect_usage_error "missing -o" "missing -o" train --data "$data" --arch mlp
+expect_usage_error "missing --data" "missing --data" train -o "$model"
+expect_usage_error "unknown --arch" "unknown architecture 'lenet9'" train $train_ok --arch lenet9
+expect_usage_error "--backend nonsense" "unknown backend 'nonsense'" train $train_ok --backend nonsense
+expect_usage_error "--threads -1" "--threads.*out of range" train $train_ok --threads -1
+expect_usage_error "predict without --model" "missing --model" predict --data "$data"
+expect_usage_error "predict --split nope" "--split: 'nope'" predict --model "$model" --split nope
+expect_usage_error "predict --limit 0" "--limit.*out of range" predict --model "$model" --limit 0
+expect_usage_error "help of an unknown command" "unknown command 'nosuch'" help nosuch
+[ ! -e "$tmp/unused.safetensors" ] && ok "no model written by the refused command lines" ||
+  not_ok "no model written by the refused command lines"
+
+# ---- version and help ----
+run --version
+if [ "$rc" -eq 0 ] && grep -Eqx 'forget \(libforget\) [0-9]+\.[0-9]+\.[0-9]+' "$tmp/out"; then
+  ok "--version"
+else
+  not_ok "--version" "exit status $rc, stdout: $(cat "$tmp/out")"
+fi
+for args in "help" "--help" "-h"; do
+  run $args
+  if [ "$rc" -eq 0 ] && grep -q '^usage: forget' "$tmp/out" && grep -q 'train' "$tmp/out" &&
+     grep -q 'predict' "$tmp/out"; then
+    ok "forget $args lists the commands"
+  else
+    not_ok "forget $args lists the commands" "exit status $rc"
+  fi
+done
+for args in "help train" "train --help" "help predict" "predict -h"; do
+  run $args
+  if [ "$rc" -eq 0 ] && grep -q '^usage: forget' "$tmp/out" && grep -q -- '--backend' "$tmp/out"; then
+    ok "forget $args shows the command's options"
+  else
+    not_ok "forget $args shows the command's options" "exit status $rc"
+  fi
+done
+
+# ---- end to end: train with --json ----
+run train --data "$data" --arch mlp --epochs 2 --batch 32 --lr 0.1 --seed 7 -o "$model" --json
+if [ "$rc" -ne 0 ]; then
+  not_ok "train --json exits 0" "exit status $rc"
+else
+  ok "train --json exits 0"
+fi
+json_ok=1
+[ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q '^{.*}$' "$tmp/out" || json_ok=0
+for key in train_accuracy val_accuracy test_accuracy seconds; do
+  grep -Eq "\"$key\": [0-9][0-9.eE+-]*[,}]" "$tmp/out" || json_ok=0
+done
+if command -v jq >/dev/null 2>&1; then
+  jq -e '(.train_accuracy|type) == "number" and (.val_accuracy|type) == "number" and
+         (.test_accuracy|type) == "number" and (.seconds|type) == "number" and
+         .test_accuracy >= 0 and .test_accuracy <= 100 and .epochs == 2 and .seed == 7' \
+     "$tmp/out" >/dev/null || json_ok=0
+fi
+[ $json_ok -eq 1 ] && ok "train --json prints one JSON object with the four keys" ||
+  not_ok "train --json prints one JSON object with the four keys" "stdout: $(cat "$tmp/out")"
+grep -q '^epoch 1/2: loss' "$tmp/err" && grep -q '^epoch 2/2: loss' "$tmp/err" &&
+  ok "progress: one plain line per epoch when stderr is not a terminal" ||
+  not_ok "progress: one plain line per epoch when stderr is not a terminal"
+[ -s "$model" ] && ok "the model file exists" || not_ok "the model file exists"
+
+# ---- text output, --quiet ----
+run train --data "$data" --epochs 1 --batch 32 -o "$tmp/m2.safetensors" --quiet
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && grep -Eq '^test accuracy: +[0-9]+\.[0-9]{2}%' "$tmp/out" &&
+   grep -Eq '^validation accuracy: +[0-9]+\.[0-9]{2}%' "$tmp/out"; then
+  ok "train --quiet: accuracies on stdout, nothing on stderr"
+else
+  not_ok "train --quiet: accuracies on stdout, nothing on stderr" "exit status $rc"
+fi
+
+# ---- predict: .npy of the first 10 test samples ----
+npy=$tmp/l.npy
+run predict --model "$model" --data "$data" --split test --limit 10 --npy "$npy"
+if [ "$rc" -eq 0 ] && grep -Eq '^test accuracy: [0-9]+\.[0-9]{2}% \(10 of 10 samples\)' "$tmp/out"; then
+  ok "predict --limit 10 --npy prints the accuracy of 10 samples"
+else
+  not_ok "predict --limit 10 --npy prints the accuracy of 10 samples" "exit status $rc" "$(cat "$tmp/out")"
+fi
+if [ -f "$npy" ]; then
+  # header: "\x93NUMPY" 1 0 <uint16 LE header length> <dict padded to 64 bytes>; then 10×C×4 bytes
+  magic=$(head -c 6 "$npy" | od -An -c | tr -d ' \n')
+  hlen=$(od -An -tu1 -j8 -N2 "$npy" | awk '{print $1 + 256 * $2}')
+  size=$(wc -c <"$npy" | tr -d ' ')
+  want=$((10 + hlen + 10 * classes * 4))
+  header=$(head -c $((10 + hlen)) "$npy" | tail -c "$hlen")
+  if [ "$magic" = '223NUMPY' ] && [ $(((10 + hlen) % 64)) -eq 0 ] && [ "$size" -eq "$want" ] &&
+     echo "$header" | grep -Fq "{'descr': '<f4', 'fortran_order': False, 'shape': (10, $classes), }"; then
+    ok ".npy: header, 64-byte alignment and size (10 x $classes float32)"
+  else
+    not_ok ".npy: header, 64-byte alignment and size" "magic '$magic', header length $hlen, size $size (wanted $want)" "header: $header"
+  fi
+else
+  not_ok ".npy: written" "no file $npy"
+fi
+ls "$tmp" | grep -q '\.tmp\.' && not_ok "no temporary files left behind" || ok "no temporary files left behind"
+
+run predict --model "$model" --split val --limit 5 --json
+if [ "$rc" -eq 0 ] && grep -q '"samples": 5' "$tmp/out" && grep -Eq '"accuracy": [0-9]' "$tmp/out"; then
+  ok "predict --split val (data set from the model's metadata) --json"
+else
+  not_ok "predict --split val (data set from the model's metadata) --json" "exit status $rc" "$(cat "$tmp/out")"
+fi
+run predict --model "$model" --data "$data" --split train
+if [ "$rc" -eq 0 ] && grep -Eq '^train accuracy: .*\(360 of 360 samples\)' "$tmp/out"; then
+  ok "predict --split train: the whole train split (400 less 10% validation)"
+else
+  not_ok "predict --split train: the whole train split" "exit status $rc" "$(cat "$tmp/out")"
+fi
+
+# ---- runtime failures: exit 1, one line, no partial output ----
+expect_runtime_error "-o into a missing folder" \
+  train --data "$data" --epochs 1 -o "$tmp/missing/m.safetensors"
+[ ! -e "$tmp/missing" ] && ok "nothing written for the missing folder" ||
+  not_ok "nothing written for the missing folder"
+mkdir "$tmp/adir"
+expect_runtime_error "-o naming a folder (the save itself fails)" \
+  train --data "$data" --epochs 1 --quiet -o "$tmp/adir"
+ls "$tmp" | grep -q '^adir\.tmp\.' && not_ok "the failed save left no temporary file" ||
+  ok "the failed save left no temporary file"
+expect_runtime_error "--data: a missing folder" train --data "$tmp/nodata/" -o "$model"
+expect_runtime_error "predict: a missing model file" predict --model "$tmp/none.safetensors" --data "$data"
+expect_runtime_error "predict --npy into a missing folder" \
+  predict --model "$model" --data "$data" --npy "$tmp/missing/l.npy"
+printf 'not a model' >"$tmp/bad.safetensors"
+expect_runtime_error "predict: a malformed model file" predict --model "$tmp/bad.safetensors" --data "$data"
+
+echo "1..$n"
+[ $failures -eq 0 ]
