@@ -132,6 +132,7 @@ int cli_load_data(lf_context *ctx, const char *data, lf_dataset **pool, lf_datas
 #define CLI_META_TRAIN_EPOCHS   "train.epochs"
 #define CLI_META_TRAIN_LR       "train.lr"
 #define CLI_META_TRAIN_BATCH    "train.batch"
+#define CLI_META_TRAIN_SCHEDULE "train.schedule"
 
 #define CLI_DEFAULT_SEED         1u
 #define CLI_DEFAULT_VAL_FRACTION 0.1
@@ -183,7 +184,7 @@ typedef struct cli_progress {
 
 void cli_progress_init(cli_progress *p, int quiet, int32_t epochs);
 int  cli_progress_callback(void *user, const lf_progress *progress);
-/* Ends an open live line. */
+/* Ends an open live line, or prints the last epoch's plain line. */
 void cli_progress_finish(cli_progress *p);
 
 /* Wall clock (monotonic) in seconds. */

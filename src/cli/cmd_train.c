@@ -16,6 +16,8 @@ typedef struct train_args {
     double      lr;
     double      val_fraction;
     uint64_t    seed;
+    const char *schedule;
+    int         no_normalize;
     cli_runtime rt;
 } train_args;
 
@@ -30,6 +32,7 @@ static train_args train_defaults(void)
     a.lr = 0.05;
     a.val_fraction = CLI_DEFAULT_VAL_FRACTION;
     a.seed = CLI_DEFAULT_SEED;
+    a.schedule = "cosine";
     return a;
 }
 
@@ -48,6 +51,10 @@ static train_table train_options(train_args *a)
         { "--epochs", NULL, CLI_OPT_INT, &a->epochs, 1, 100000, 0, "N", "training epochs (default 10)" },
         { "--lr", NULL, CLI_OPT_DOUBLE, &a->lr, 0, 100, CLI_MIN_OPEN, "X",
           "SGD learning rate, momentum 0.9 (default 0.05)" },
+        { "--schedule", NULL, CLI_OPT_STRING, &a->schedule, 0, 0, 0, "NAME",
+          "learning-rate schedule: constant or cosine (default cosine)" },
+        { "--no-normalize", NULL, CLI_OPT_FLAG, &a->no_normalize, 0, 0, 0, NULL,
+          "feed raw pixels (default: normalise with the train split's per-channel mean/std)" },
         { "--batch", NULL, CLI_OPT_INT, &a->batch, 1, 1 << 20, 0, "N", "mini-batch size (default 128)" },
         { "--seed", NULL, CLI_OPT_U64, &a->seed, 0, 0, 0, "N",
           "seed of initialisation, shuffling and the split (default 1)" },
@@ -109,6 +116,7 @@ static int store_recipe(lf_model *model, const train_args *a)
         { CLI_META_SPLIT_SEED, seed },       { CLI_META_SPLIT_FRACTION, fraction },
         { CLI_META_DATA_NAME, a->data },     { CLI_META_TRAIN_EPOCHS, epochs },
         { CLI_META_TRAIN_LR, lr },           { CLI_META_TRAIN_BATCH, batch },
+        { CLI_META_TRAIN_SCHEDULE, a->schedule },
     };
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
         lf_status st = lf_model_set_metadata(model, entries[i][0], entries[i][1]);
@@ -160,6 +168,20 @@ static void print_result(const train_args *a, const lf_context *ctx, const lf_tr
     printf("saved %s\n", a->output);
 }
 
+/* The model carries its input normalisation: the train split's per-channel mean and std (a
+ * constant channel keeps std 1 so nothing divides by zero). */
+static lf_status normalize_from(lf_model *model, const lf_dataset *train, int32_t channels)
+{
+    float mean[16], std[16];
+    if (channels > 16)
+        return LF_OK;   /* more channels than images have: leave the inputs raw */
+    lf_status st = lf_dataset_channel_stats(train, mean, std, (size_t)channels);
+    for (int32_t c = 0; st == LF_OK && c < channels; c++)
+        if (!(std[c] > 0.0f))
+            std[c] = 1.0f;
+    return st == LF_OK ? lf_model_set_normalization(model, mean, std, (size_t)channels) : st;
+}
+
 int cmd_train(int argc, char **argv)
 {
     double t0 = cli_now();
@@ -172,6 +194,13 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train", "missing --data NAME|DIR");
     if (!a.output)
         return cli_usage_error("train", "missing -o FILE (where to save the model)");
+    int32_t schedule;
+    if (strcmp(a.schedule, "constant") == 0)
+        schedule = LF_LR_CONSTANT;
+    else if (strcmp(a.schedule, "cosine") == 0)
+        schedule = LF_LR_COSINE;
+    else
+        return cli_usage_error("train", "--schedule: unknown schedule '%s' (constant or cosine)", a.schedule);
     if (!arch_is_known(a.arch))
         return cli_usage_error("train", "--arch: unknown architecture '%s'", a.arch);
     /* Fail before the training, not after it, when the model could not be saved there. */
@@ -195,6 +224,8 @@ int cmd_train(int argc, char **argv)
         config.seed = a.seed;
         st = lf_model_create(&model, ctx, a.arch, &config);
     }
+    if (st == LF_OK && !a.no_normalize)
+        st = normalize_from(model, train, config.channels);
     if (st != LF_OK) {
         rc = cli_lib_error(st, "cannot create the %s model", a.arch);
         goto done;
@@ -206,6 +237,7 @@ int cmd_train(int argc, char **argv)
     topts.epochs = a.epochs;
     topts.batch_size = a.batch;
     topts.lr = a.lr;
+    topts.schedule = schedule;
     topts.seed = a.seed;
     topts.progress = cli_progress_callback;
     topts.progress_user = &progress;

@@ -33,8 +33,9 @@ void cli_error(const char *fmt, ...)
 
 int cli_lib_error(lf_status status, const char *fmt, ...)
 {
-    /* Read the detail first: nothing below calls the library, but keep the rule visible. */
-    const char *detail = lf_last_error_message();
+    /* The detail message is valid only until the next library call: copy it first. */
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", lf_last_error_message());
     fputs("forget: ", stderr);
     va_list ap;
     va_start(ap, fmt);

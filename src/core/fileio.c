@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -119,6 +120,10 @@ lf_status lf__atomic_open(lf__atomic_file *af, const lf_context *ctx, const char
         lf__atomic_abort(af);
         return st;
     }
+    /* mkstemp creates 0600; give the file the permissions a plain fopen would (0666 & ~umask) */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         close(fd);

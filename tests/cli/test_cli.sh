@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2015 # ok never fails: `condition && ok ... || not_ok ...` is an if/else
 # The forget tool from the outside: exit statuses and one-line messages for bad command lines,
 # help and version, and a tiny end-to-end run (train -> model file -> predict -> .npy) on a
 # synthetic IDX data set (8×8 images, 4 classes, from make_idx). TAP on stdout.
@@ -20,6 +21,12 @@ not_ok() {
   shift
   for line in "$@"; do echo "# $line"; done
   [ -s "$tmp/err" ] && sed 's/^/# stderr: /' "$tmp/err"
+  return 0
+}
+
+# none_exist PATHS...: true if none of the paths (an unmatched glob stays literal) exists.
+none_exist() {
+  for f in "$@"; do [ -e "$f" ] && return 1; done
   return 0
 }
 
@@ -65,9 +72,18 @@ expect_runtime_error() {
 }
 
 data=$tmp/data
-mkdir "$data" && "$make_idx" "$data" || { echo "Bail out! make_idx failed"; exit 1; }
+if ! mkdir "$data" || ! "$make_idx" "$data"; then
+  echo "Bail out! make_idx failed"
+  exit 1
+fi
 model=$tmp/m.safetensors
-train_ok="--data $data --arch mlp -o $tmp/unused.safetensors"
+# expect_train_usage_error DESCRIPTION PATTERN ARGS...: a train command line that would be
+# valid without ARGS.
+expect_train_usage_error() {
+  d=$1 p=$2
+  shift 2
+  expect_usage_error "$d" "$p" train --data "$data" --arch mlp -o "$tmp/unused.safetensors" "$@"
+}
 
 # ---- bad command lines: exit 2, one line ----
 run
@@ -78,25 +94,26 @@ else
 fi
 expect_usage_error "unknown sub-command" "unknown command 'frobnicate'" frobnicate
 expect_usage_error "unknown top-level option" "unknown option '--frob'" --frob
-expect_usage_error "unknown option" "unknown option '--frob'" train $train_ok --frob
-expect_usage_error "--epochs abc" "--epochs.*'abc' is not an integer" train $train_ok --epochs abc
-expect_usage_error "--epochs 5x (trailing junk)" "--epochs.*'5x'" train $train_ok --epochs 5x
-expect_usage_error "--epochs ' 5' (leading blank)" "--epochs" train $train_ok --epochs ' 5'
-expect_usage_error "--epochs 0" "--epochs.*out of range" train $train_ok --epochs 0
-expect_usage_error "--epochs 99999999999 (overflow)" "--epochs" train $train_ok --epochs 99999999999
-expect_usage_error "--epochs without a value" "--epochs needs a value" train $train_ok --epochs
-expect_usage_error "--lr -1" "--lr.*out of range" train $train_ok --lr -1
-expect_usage_error "--lr 0" "--lr.*out of range" train $train_ok --lr 0
-expect_usage_error "--lr nan" "--lr.*not a finite number" train $train_ok --lr nan
-expect_usage_error "--val-fraction 1" "--val-fraction.*out of range" train $train_ok --val-fraction 1
-expect_usage_error "--seed -1" "--seed.*'-1'" train $train_ok --seed -1
-expect_usage_error "--json=1 (a flag with a value)" "--json takes no value" train $train_ok --json=1
-expect_usage_error "positional argument" "unexpected argument 'extra'" train $train_ok extra
+expect_train_usage_error "unknown option" "unknown option '--frob'" --frob
+expect_train_usage_error "--epochs abc" "--epochs.*'abc' is not an integer" --epochs abc
+expect_train_usage_error "--epochs 5x (trailing junk)" "--epochs.*'5x'" --epochs 5x
+expect_train_usage_error "--schedule nonsense" "--schedule: unknown schedule 'zigzag'" --schedule zigzag
+expect_train_usage_error "--epochs ' 5' (leading blank)" "--epochs" --epochs ' 5'
+expect_train_usage_error "--epochs 0" "--epochs.*out of range" --epochs 0
+expect_train_usage_error "--epochs 99999999999 (overflow)" "--epochs" --epochs 99999999999
+expect_train_usage_error "--epochs without a value" "--epochs needs a value" --epochs
+expect_train_usage_error "--lr -1" "--lr.*out of range" --lr -1
+expect_train_usage_error "--lr 0" "--lr.*out of range" --lr 0
+expect_train_usage_error "--lr nan" "--lr.*not a finite number" --lr nan
+expect_train_usage_error "--val-fraction 1" "--val-fraction.*out of range" --val-fraction 1
+expect_train_usage_error "--seed -1" "--seed.*'-1'" --seed -1
+expect_train_usage_error "--json=1 (a flag with a value)" "--json takes no value" --json=1
+expect_train_usage_error "positional argument" "unexpected argument 'extra'" extra
 expect_usage_error "missing -o" "missing -o" train --data "$data" --arch mlp
 expect_usage_error "missing --data" "missing --data" train -o "$model"
-expect_usage_error "unknown --arch" "unknown architecture 'lenet9'" train $train_ok --arch lenet9
-expect_usage_error "--backend nonsense" "unknown backend 'nonsense'" train $train_ok --backend nonsense
-expect_usage_error "--threads -1" "--threads.*out of range" train $train_ok --threads -1
+expect_train_usage_error "unknown --arch" "unknown architecture 'lenet9'" --arch lenet9
+expect_train_usage_error "--backend nonsense" "unknown backend 'nonsense'" --backend nonsense
+expect_train_usage_error "--threads -1" "--threads.*out of range" --threads -1
 expect_usage_error "predict without --model" "missing --model" predict --data "$data"
 expect_usage_error "predict --split nope" "--split: 'nope'" predict --model "$model" --split nope
 expect_usage_error "predict --limit 0" "--limit.*out of range" predict --model "$model" --limit 0
@@ -187,7 +204,7 @@ if [ -f "$npy" ]; then
 else
   not_ok ".npy: written" "no file $npy"
 fi
-ls "$tmp" | grep -q '\.tmp\.' && not_ok "no temporary files left behind" || ok "no temporary files left behind"
+none_exist "$tmp"/*.tmp.* && ok "no temporary files left behind" || not_ok "no temporary files left behind"
 
 run predict --model "$model" --split val --limit 5 --json
 if [ "$rc" -eq 0 ] && grep -q '"samples": 5' "$tmp/out" && grep -Eq '"accuracy": [0-9]' "$tmp/out"; then
@@ -202,6 +219,29 @@ else
   not_ok "predict --split train: the whole train split" "exit status $rc" "$(cat "$tmp/out")"
 fi
 
+# ---- predict rebuilds train's split from the model's metadata ----
+# A barely trained model (some samples right, some wrong), a non-default seed and fraction:
+# predict's accuracy on each split (its own argmax over the logits) must equal what train
+# reported for it (lf_model_accuracy), and the val split must have 20% of 400 samples.
+json_field() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" "$2"; }
+pct() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+weak=$tmp/weak.safetensors
+run train --data "$data" --epochs 1 --batch 64 --lr 0.003 --seed 7 --val-fraction 0.2 -o "$weak" --json -q
+cp "$tmp/out" "$tmp/weak.json"
+[ "$rc" -eq 0 ] && [ "$(json_field val_samples "$tmp/weak.json")" = 80 ] &&
+  ok "train --val-fraction 0.2 holds out 80 of 400 samples" ||
+  not_ok "train --val-fraction 0.2 holds out 80 of 400 samples" "$(cat "$tmp/weak.json")"
+for split in train val test; do
+  run predict --model "$weak" --split "$split" --json
+  want=$(pct "$(json_field "${split}_accuracy" "$tmp/weak.json")")
+  got=$(pct "$(json_field accuracy "$tmp/out")")
+  if [ "$rc" -eq 0 ] && [ "$want" = "$got" ]; then
+    ok "predict --split $split reproduces train's $split accuracy ($got%)"
+  else
+    not_ok "predict --split $split reproduces train's $split accuracy" "exit status $rc, $got% vs $want%"
+  fi
+done
+
 # ---- runtime failures: exit 1, one line, no partial output ----
 expect_runtime_error "-o into a missing folder" \
   train --data "$data" --epochs 1 -o "$tmp/missing/m.safetensors"
@@ -210,8 +250,8 @@ expect_runtime_error "-o into a missing folder" \
 mkdir "$tmp/adir"
 expect_runtime_error "-o naming a folder (the save itself fails)" \
   train --data "$data" --epochs 1 --quiet -o "$tmp/adir"
-ls "$tmp" | grep -q '^adir\.tmp\.' && not_ok "the failed save left no temporary file" ||
-  ok "the failed save left no temporary file"
+none_exist "$tmp"/adir.tmp.* && ok "the failed save left no temporary file" ||
+  not_ok "the failed save left no temporary file"
 expect_runtime_error "--data: a missing folder" train --data "$tmp/nodata/" -o "$model"
 expect_runtime_error "predict: a missing model file" predict --model "$tmp/none.safetensors" --data "$data"
 expect_runtime_error "predict --npy into a missing folder" \

@@ -65,4 +65,10 @@ fi
 LD_LIBRARY_PATH=$libdir "$tmp/train_mlp" "$tmp/data" 2 "$tmp/mlp.safetensors" ||
   fail "train_mlp exited with status $?"
 [ -s "$tmp/mlp.safetensors" ] || fail "train_mlp did not write its model"
+
+# 5. The installed tool runs against the installed library too.
+forget=$(find "$root" -name forget -type f | head -n 1)
+[ -n "$forget" ] || fail "the forget tool is not installed"
+LD_LIBRARY_PATH=$libdir "$forget" --version | grep -q '^forget (libforget) ' ||
+  fail "the installed forget --version"
 echo "ok: examples/train_mlp.c builds with pkg-config against the installed library and runs"

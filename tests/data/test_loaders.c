@@ -127,7 +127,7 @@ START_TEST(idx_bad_inputs)
     put_be32(bad + 4, 0xffffffffu); put_be32(bad + 8, 0xffffffffu); put_be32(bad + 12, 0xffffffffu);
     expect_idx_failure(bad, ni, lb, nl, 0, LF_E_FORMAT, NULL);
     /* trailing garbage */
-    uint8_t longer[sizeof im + 3];
+    uint8_t longer[sizeof im + 3] = { 0 };
     memcpy(longer, im, ni);
     expect_idx_failure(longer, ni + 3, lb, nl, 0, LF_E_FORMAT, "unexpected bytes");
     /* count mismatch */
@@ -437,11 +437,12 @@ START_TEST(builtin_respects_data_dir)
     lf_dataset *train = NULL, *test = NULL;
     ck_assert_lf_ok(lf_dataset_load_builtin(&train, NULL, ctx, "fashion-mnist"));
     ck_assert_uint_eq(lf_dataset_size(train), 5);
+    lf_dataset_destroy(train);
     ck_assert_lf_status(lf_dataset_load_builtin(&train, &test, ctx, "fashion-mnist"), LF_E_IO);
     ck_assert_ptr_nonnull(strstr(lf_last_error_message(), "t10k-images"));
     ck_assert_ptr_null(train);
+    ck_assert_ptr_null(test);
     unsetenv("LF_DATA_DIR");
-    lf_dataset_destroy(train);
 }
 END_TEST
 

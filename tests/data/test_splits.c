@@ -183,7 +183,9 @@ START_TEST(split_of_a_split_and_without_class)
     class_counts(t, counts);
     ck_assert_int_eq(counts[1], 0);
     ck_assert_uint_eq(lf_dataset_size(t), 103 - 26);
+    lf_dataset_destroy(t);
     ck_assert_lf_status(lf_dataset_without_class(&t, pool, -1), LF_E_OUT_OF_RANGE);
+    ck_assert_ptr_null(t);
     lf_dataset_destroy(tr); lf_dataset_destroy(va); lf_dataset_destroy(r); lf_dataset_destroy(f);
     lf_dataset_destroy(t);
 }
