@@ -7,5 +7,6 @@
 #include "libforget/context.h"
 #include "libforget/dataset.h"
 #include "libforget/model.h"
+#include "libforget/eval.h"
 
 #endif

@@ -32,6 +32,8 @@ int  cmd_train(int argc, char **argv);
 void cmd_train_usage(FILE *out);
 int  cmd_predict(int argc, char **argv);
 void cmd_predict_usage(FILE *out);
+int  cmd_eval(int argc, char **argv);
+void cmd_eval_usage(FILE *out);
 
 /* ---- messages (report.c) ---- */
 
@@ -146,6 +148,19 @@ typedef struct cli_split_recipe {
 /* The recipe stored in a model's metadata; the defaults where a key is absent (a model from
  * elsewhere). A malformed value is an error (path names the model file in the message). */
 int cli_split_recipe_from_model(const lf_model *model, const char *path, cli_split_recipe *recipe);
+/* A parsed --forget SPEC (forget_spec.c). */
+typedef struct cli_forget {
+    lf_forget_spec spec;
+    int64_t       *indices;       /* indices:FILE, owned */
+    size_t         n_indices;
+    int            class_wise;    /* class:K: the test set drops class K too */
+    int32_t        forget_class;
+} cli_forget;
+
+/* Parses SPEC (random:F, stratified:F, class:K, indices:FILE); seed draws random splits. */
+int  cli_forget_parse(const char *command, const char *text, uint64_t seed, cli_forget *f);
+void cli_forget_free(cli_forget *f);
+
 /* train/validation views of pool by the recipe. */
 int cli_split_holdout(const lf_dataset *pool, const cli_split_recipe *recipe, lf_dataset **train,
                       lf_dataset **val);

@@ -8,6 +8,7 @@
 static const cli_command commands[] = {
     { "train",   "train a model on a data set and save it", cmd_train, cmd_train_usage },
     { "predict", "run a saved model on a split and report its accuracy", cmd_predict, cmd_predict_usage },
+    { "eval", "measure how well a model forgot: UA, RA, TA, MIA-Efficacy, attacks", cmd_eval, cmd_eval_usage },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

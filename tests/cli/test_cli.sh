@@ -242,6 +242,39 @@ for split in train val test; do
   fi
 done
 
+# ---- eval: the forget split of the train split, metrics consistent with train's ----
+run eval --model "$weak" --forget random:0.25 --json
+if [ "$rc" -eq 0 ] && [ "$(json_field n_forget "$tmp/out")" = 80 ] &&
+   [ "$(json_field n_retain "$tmp/out")" = 240 ] && [ "$(json_field n_test "$tmp/out")" = 100 ] &&
+   [ "$(pct "$(json_field ta "$tmp/out")")" = "$(pct "$(json_field test_accuracy "$tmp/weak.json")")" ]; then
+  ok "eval --forget random:0.25: 80 forget / 240 retain / 100 test, TA = train's test accuracy"
+else
+  not_ok "eval --forget random:0.25" "exit status $rc" "$(cat "$tmp/out")"
+fi
+for key in ua ra ta mia_efficacy; do
+  v=$(json_field "$key" "$tmp/out")
+  awk -v x="$v" 'BEGIN { exit !(x != "" && x >= 0 && x <= 100) }' &&
+    ok "eval --json: $key = $v is a percentage" || not_ok "eval --json: $key" "'$v'"
+done
+run eval --model "$weak" --forget class:1 --json
+[ "$rc" -eq 0 ] && [ "$(json_field n_forget "$tmp/out")" = 80 ] && [ "$(json_field n_test "$tmp/out")" -lt 100 ] &&
+  ok "eval --forget class:1: the class's 80 samples, the test set without class 1" ||
+  not_ok "eval --forget class:1" "exit status $rc" "$(cat "$tmp/out")"
+printf '0\n5\n# a comment\n\n7\n' >"$tmp/idx.txt"
+run eval --model "$weak" --forget "indices:$tmp/idx.txt" --json
+[ "$rc" -eq 0 ] && [ "$(json_field n_forget "$tmp/out")" = 3 ] &&
+  ok "eval --forget indices:FILE reads three indices" ||
+  not_ok "eval --forget indices:FILE" "exit status $rc" "$(cat "$tmp/out")"
+expect_usage_error "eval without --forget" "missing --forget" eval --model "$weak"
+expect_usage_error "eval --forget nope" "--forget: 'nope'" eval --model "$weak" --forget nope
+expect_usage_error "eval --forget random:1.5" "fraction '1.5'" eval --model "$weak" --forget random:1.5
+expect_usage_error "eval --forget class:x" "class 'x'" eval --model "$weak" --forget class:x
+expect_usage_error "eval --forget moon:3" "unknown kind 'moon'" eval --model "$weak" --forget moon:3
+printf '3\nseven\n' >"$tmp/badidx.txt"
+expect_usage_error "eval: a bad line in the index file" "badidx.txt:2" eval --model "$weak" --forget "indices:$tmp/badidx.txt"
+expect_runtime_error "eval: a missing index file" eval --model "$weak" --forget "indices:$tmp/none.txt"
+expect_runtime_error "eval --forget class:9 (no such class)" eval --model "$weak" --forget class:9
+
 # ---- runtime failures: exit 1, one line, no partial output ----
 expect_runtime_error "-o into a missing folder" \
   train --data "$data" --epochs 1 -o "$tmp/missing/m.safetensors"
