@@ -129,6 +129,19 @@ typedef struct lf_train_result {
 LF_API lf_status lf_model_train(lf_model *model, const lf_dataset *ds, const lf_train_options *opts,
                                 lf_train_result *result);
 
+/* Sparse models. Prunes the convolution weights (every conv, the first one and 1×1 shortcuts
+ * included; linear layers, batch norm and biases are never pruned) by one global magnitude
+ * threshold: the round(sparsity·N) weights of smallest |w| among all N conv weights get a 0
+ * mask (ties: the earlier tensor in state_dict order, then the earlier element, goes first).
+ * Masked weights are set to 0 and stay 0 through training (their gradients are masked and the
+ * weights re-masked after each step) and lf_model_set_params; masks are saved with the model
+ * ("<weight name>_mask" U8 tensors) and copied by lf_model_clone. Pruning an already sparse
+ * model never revives a masked weight. sparsity in (0, 1); 0 = 0.95. LF_E_UNSUPPORTED for a
+ * model without convolutions (mlp). */
+LF_API lf_status lf_model_prune(lf_model *model, double sparsity);
+/* The fraction of masked conv weights in [0, 1]; 0 for a dense model. */
+LF_API lf_status lf_model_sparsity(const lf_model *model, double *out);
+
 #ifdef __cplusplus
 }
 #endif

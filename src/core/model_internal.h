@@ -36,6 +36,8 @@ typedef struct lf__tensor_desc {
     int64_t  shape[LF__MAX_DIMS];
     size_t   numel;
     size_t   offset;               /* in floats, into params or buffers */
+    int32_t  maskable;             /* a pruning mask may cover it (conv weights; params only) */
+    size_t   mask_offset;          /* in bytes, into masks (maskable tensors only) */
 } lf__tensor_desc;
 
 typedef struct lf__arch lf__arch;
@@ -62,6 +64,13 @@ struct lf_model {
 
     void            *arch_state;   /* activations and scratch, owned by the arch */
     void            *user_data;
+
+    /* Pruning masks (sparse models): one U8 0/1 per element of every maskable tensor, at its
+     * mask_offset (backend memory, n_mask bytes); NULL for a dense model. Masked weights are
+     * kept exactly 0: masks are applied to the weights after every update and on load, and to
+     * the gradients before every SGD step. */
+    uint8_t         *masks;
+    size_t           n_mask;
 };
 
 /* Training-or-eval forward/backward over backend memory. x is the normalised input batch
@@ -75,7 +84,11 @@ struct lf__arch {
     /* Initialises params and buffers (host arrays laid out as the blocks) as PyTorch does. */
     lf_status (*init)(lf_model *m, float *params_host, float *buffers_host, uint64_t seed);
     lf_status (*forward)(lf_model *m, const float *x, int64_t n, int train, float *logits);
-    lf_status (*backward)(lf_model *m, const float *dlogits, int64_t n, float *dx);
+    /* dfeatures (may be NULL) is an extra gradient on the penultimate features of the last
+     * forward (n × feature dim, see lf__model_features), added to what flows back from the
+     * logits. */
+    lf_status (*backward)(lf_model *m, const float *dlogits, int64_t n, const float *dfeatures,
+                          float *dx);
     /* Frees arch_state (activations). */
     void      (*release)(lf_model *m);
     /* Guesses the input shape and classes from a file's tensor names and shapes; returns
@@ -86,6 +99,9 @@ struct lf__arch {
     /* 1 when any input with C·H·W equal to the model's fits (the input is flattened, as in the
      * MLP); 0 when the exact C×H×W shape is needed (convolutions). See lf__model_check_input. */
     int         flat_input;
+    /* The penultimate activation of the last forward (the input of the last linear layer,
+     * n × dim in backend memory); see lf__model_features. */
+    lf_status (*features)(const lf_model *m, const float **feat, int64_t *dim);
 };
 
 /* The built-in architectures (arch_registry in model.c). */
@@ -125,5 +141,26 @@ lf_status lf__model_check_input(const lf_model *m, int32_t c, int32_t h, int32_t
 /* One PyTorch SGD step over the whole params block from m->grads: allocates opt_buf on first
  * use; m->opt_steps == 0 makes it the optimizer's first step (set it to 0 to start afresh). */
 lf_status lf__model_sgd_step(lf_model *m, float lr, float momentum, float weight_decay);
+
+
+/* Declares name as maskable (it must be a parameter tensor already added); called from
+ * arch->declare for convolution weights. */
+lf_status lf__model_set_maskable(lf_model *m, const char *name);
+/* The penultimate features of the last forward: *feat points at n × *dim floats in backend
+ * memory (n = the rows of that forward), valid until the next forward, backward or destroy.
+ * LF_E_STATE when there has been no forward. Barlow Twins (DAU) reads them and passes its
+ * gradient back through arch->backward's dfeatures. */
+lf_status lf__model_features(const lf_model *m, const float **feat, int64_t *dim);
+
+/* ---- pruning masks (src/core/nn/masks.c) ---- */
+/* Allocates the masks block (all ones = nothing pruned) if missing; LF_E_UNSUPPORTED when the
+ * model has no maskable tensor. */
+lf_status lf__model_ensure_masks(lf_model *m);
+/* The mask of a maskable tensor in backend memory (t->numel bytes), NULL for a dense model or a
+ * tensor that is not maskable. */
+uint8_t  *lf__model_mask_ptr(const lf_model *m, const lf__tensor_desc *t);
+/* block[t] ⊙= mask[t] for every maskable tensor, block being m->params or m->grads (same
+ * layout); a no-op for a dense model. */
+lf_status lf__model_apply_masks(lf_model *m, float *block);
 
 #endif

@@ -106,7 +106,7 @@ static void library_pass(lf_model *m, const float *x_host, const int32_t *y_host
     if (zero_grads)
         ck_assert_lf_ok(lf__model_zero_grads(m));
     ck_assert_lf_ok(LF__BE(ctx, softmax_xent_bwd, dlogits, probs, y, weight, N, C));
-    ck_assert_lf_ok(m->arch->backward(m, dlogits, N, dx));
+    ck_assert_lf_ok(m->arch->backward(m, dlogits, N, NULL, dx));
     ck_assert_lf_ok(LF__BE(ctx, mem_download, out->grads, m->grads, sizeof out->grads));
     ck_assert_lf_ok(LF__BE(ctx, mem_download, out->dx, dx, sizeof out->dx));
     void *bufs[] = { x, dx, logits, probs, dlogits, loss, y };
@@ -257,6 +257,78 @@ START_TEST(normalised_forward_matches_float64)
 }
 END_TEST
 
+/* The penultimate features are fc3's input h2 = relu(fc2(...)); a gradient r on them
+ * (backward's dfeatures) adds Σ_i r[i][u]·[h2[i][u] > 0] to fc2.bias's gradient and nothing to
+ * fc3's. */
+START_TEST(features_and_their_gradient)
+{
+    lf_context *ctx = context_or_skip(backends[_i]);
+    if (!ctx)
+        return;
+    lf_model *m = make_model(ctx);
+    float x_host[N * IN], r[N * HID];
+    int32_t y[N];
+    make_batch(x_host, y);
+    unsigned long long s = 5;
+    for (int i = 0; i < N * HID; i++)
+        r[i] = (float)(lf_test_u01(&s) - 0.5);
+    float *x, *logits, *dlogits, *dfeat;
+    ck_assert_lf_ok(lf__nn_dev_alloc(ctx, (void **)&x, N * IN, sizeof(float), 0, "x"));
+    ck_assert_lf_ok(lf__nn_dev_alloc(ctx, (void **)&logits, N * C, sizeof(float), 0, "logits"));
+    ck_assert_lf_ok(lf__nn_dev_alloc(ctx, (void **)&dlogits, N * C, sizeof(float), 1, "dlogits"));
+    ck_assert_lf_ok(lf__nn_dev_alloc(ctx, (void **)&dfeat, N * HID, sizeof(float), 0, "dfeat"));
+    ck_assert_lf_ok(LF__BE(ctx, mem_upload, x, x_host, sizeof x_host));
+    ck_assert_lf_ok(LF__BE(ctx, mem_upload, dfeat, r, sizeof r));
+    const float *feat_dev;
+    int64_t dim;
+    ck_assert_int_eq(lf__model_features(m, &feat_dev, &dim), LF_E_STATE);
+    ck_assert_lf_ok(m->arch->forward(m, x, N, 1, logits));
+    ck_assert_lf_ok(lf__model_features(m, &feat_dev, &dim));
+    ck_assert_int_eq(dim, HID);
+    static float h2[N * HID];
+    ck_assert_lf_ok(LF__BE(ctx, mem_download, h2, feat_dev, sizeof h2));
+    /* the features are the float64 reference's h2 */
+    static double p[N_PARAMS];
+    static float pf[N_PARAMS], g[N_PARAMS];
+    ck_assert_lf_ok(lf_model_get_params(m, pf, N_PARAMS));
+    for (int i = 0; i < N_PARAMS; i++)
+        p[i] = pf[i];
+    for (int i = 0; i < N; i++) {
+        double h1[HID];
+        for (int u = 0; u < HID; u++) {
+            double a = p[B1 + u];
+            for (int j = 0; j < IN; j++)
+                a += p[W1 + u * IN + j] * x_host[i * IN + j];
+            h1[u] = a > 0 ? a : 0;
+        }
+        for (int u = 0; u < HID; u++) {
+            double a = p[B2 + u];
+            for (int j = 0; j < HID; j++)
+                a += p[W2 + u * HID + j] * h1[j];
+            a = a > 0 ? a : 0;
+            ck_assert_msg(fabs(h2[i * HID + u] - a) <= 1e-5 + 1e-5 * fabs(a), "feature %d,%d", i, u);
+        }
+    }
+    /* dlogits = 0: only the features' gradient flows */
+    ck_assert_lf_ok(lf__model_zero_grads(m));
+    ck_assert_lf_ok(m->arch->backward(m, dlogits, N, dfeat, NULL));
+    ck_assert_lf_ok(LF__BE(ctx, mem_download, g, m->grads, sizeof g));
+    for (int u = 0; u < HID; u++) {
+        double want = 0;
+        for (int i = 0; i < N; i++)
+            want += h2[i * HID + u] > 0 ? r[i * HID + u] : 0;
+        ck_assert_msg(fabs(g[B2 + u] - want) <= 1e-6, "fc2.bias[%d]: %g, want %g", u, (double)g[B2 + u], want);
+    }
+    for (int i = W3; i < N_PARAMS; i++)
+        ck_assert_float_eq(g[i], 0.0f);
+    void *bufs[] = { x, logits, dlogits, dfeat };
+    for (size_t i = 0; i < 4; i++)
+        lf__nn_dev_free(ctx, bufs[i]);
+    lf_model_destroy(m);
+    lf_context_destroy(ctx);
+}
+END_TEST
+
 static Suite *gradcheck_suite(void)
 {
     Suite *s = suite_create("mlp_gradcheck");
@@ -264,6 +336,7 @@ static Suite *gradcheck_suite(void)
     int n = (int)(sizeof backends / sizeof backends[0]);
     tcase_add_loop_test(tc, mlp_gradients_match_finite_differences, 0, n);
     tcase_add_loop_test(tc, normalised_forward_matches_float64, 0, n);
+    tcase_add_loop_test(tc, features_and_their_gradient, 0, n);
     suite_add_tcase(s, tc);
     return s;
 }

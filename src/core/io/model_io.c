@@ -1,8 +1,10 @@
 /* Model files: lf_model_load and lf_model_save over the safetensors container (safetensors.c).
  *
  * A file holds every tensor the architecture declares, under its PyTorch name and shape, and
- * nothing else: no tensor is ignored as harmless (pruning masks, "<weight>_mask" U8 tensors, are
- * rejected until models carry them). Each may be F32, F16, BF16, F64 or I64, whatever the model
+ * nothing else (no tensor is ignored as harmless) but pruning masks: "<weight>_mask" U8 tensors
+ * of the weight's shape holding 0 or 1, for the tensors the architecture declares maskable
+ * (convolution weights). A model with masks writes one for every maskable tensor; on load a
+ * missing one means nothing of that tensor is pruned, and the weights are re-masked. Each may be F32, F16, BF16, F64 or I64, whatever the model
  * writes it as, and is converted to float32; every value must be finite. Saving writes F32, and
  * I64 for the tensors the architecture declares so (num_batches_tracked). __metadata__:
  *   libforget.arch         "mlp"
@@ -249,7 +251,22 @@ static lf_status check_shape(const lf__safetensors_file *f, const lf_model *m, c
                      lf__safetensors_shape_text(have, sizeof have, ft->ndim, ft->shape));
 }
 
-/* Every declared tensor present with its shape, and nothing else in the file. */
+#define MASK_SUFFIX "_mask"
+
+/* The maskable tensor whose mask file_name ("<weight>_mask") is, or NULL. */
+static const lf__tensor_desc *masked_tensor(const lf_model *m, const char *file_name)
+{
+    size_t len = strlen(file_name), suffix = strlen(MASK_SUFFIX);
+    if (len <= suffix || len - suffix >= LF__MAX_NAME || strcmp(file_name + len - suffix, MASK_SUFFIX) != 0)
+        return NULL;
+    char name[LF__MAX_NAME];
+    memcpy(name, file_name, len - suffix);
+    name[len - suffix] = '\0';
+    const lf__tensor_desc *t = lf__model_find_tensor(m, name);
+    return t && t->maskable ? t : NULL;
+}
+
+/* Every declared tensor present with its shape, and nothing else in the file but masks. */
 static lf_status check_tensor_set(const lf__safetensors_file *f, const lf_model *m)
 {
     for (size_t i = 0; i < m->n_tensors; i++) {
@@ -263,7 +280,8 @@ static lf_status check_tensor_set(const lf__safetensors_file *f, const lf_model 
     const char *unknown = NULL;
     size_t n_unknown = 0;
     for (size_t i = 0; i < f->n_tensors; i++)
-        if (!lf__model_find_tensor(m, f->tensors[i].name) && n_unknown++ == 0)
+        if (!lf__model_find_tensor(m, f->tensors[i].name) && !masked_tensor(m, f->tensors[i].name) &&
+            n_unknown++ == 0)
             unknown = f->tensors[i].name;
     if (n_unknown)
         return n_unknown == 1
@@ -298,6 +316,30 @@ static lf_status load_tensor_values(const lf__safetensors_file *f, lf_model *m)
     }
     lf__free(m->ctx, host, max_numel * sizeof *host);
     return st;
+}
+
+/* The masks in the file (U8, the weight's shape, 0 or 1 only), uploaded, and the weights
+ * re-masked; a file without masks leaves the model dense. */
+static lf_status load_masks(const lf__safetensors_file *f, lf_model *m)
+{
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const lf__safetensors_tensor *ft = &f->tensors[i];
+        const lf__tensor_desc *t = masked_tensor(m, ft->name);
+        if (!t)
+            continue;
+        if (ft->dtype != LF__ST_U8)
+            return lf__error(LF_E_FORMAT, "%s: mask '%s' is %s, not U8", f->path, ft->name,
+                             lf__safetensors_dtype_name(ft->dtype));
+        LF__TRY(check_shape(f, m, t, ft));
+        const uint8_t *v = lf__safetensors_raw(f, ft);
+        for (size_t j = 0; j < t->numel; j++)
+            if (v[j] > 1)
+                return lf__error(LF_E_FORMAT, "%s: mask '%s': element %zu is %u, not 0 or 1", f->path,
+                                 ft->name, j, (unsigned)v[j]);
+        LF__TRY(lf__model_ensure_masks(m));
+        LF__TRY(LF__BE(m->ctx, mem_upload, lf__model_mask_ptr(m, t), v, t->numel));
+    }
+    return lf__model_apply_masks(m, m->params);
 }
 
 static lf_status load_normalisation(const lf__safetensors_file *f, lf_model *m)
@@ -352,6 +394,8 @@ lf_status lf_model_load(lf_model **out, lf_context *ctx, const char *path, const
     if (st == LF_OK)
         st = load_tensor_values(&f, m);
     if (st == LF_OK)
+        st = load_masks(&f, m);
+    if (st == LF_OK)
         st = load_normalisation(&f, m);
     /* everything else (the user's keys, format, the writer's version) stays with the model */
     for (size_t i = 0; st == LF_OK && i < f.n_meta; i++)
@@ -376,7 +420,10 @@ typedef struct save_state {
     float               *params, *buffers;   /* host copies of the blocks */
     int64_t             *ints;               /* I64 tensors, converted, one after another */
     size_t               n_ints;
-    lf__safetensors_out *outs;
+    lf__safetensors_out *outs;               /* the model's tensors, then the masks */
+    size_t               n_outs;
+    uint8_t             *masks;              /* host copy of the masks */
+    char               (*mask_names)[LF__MAX_NAME + sizeof MASK_SUFFIX];
     const char         **keys, **values;
     size_t               n_keys, cap_keys;
     char                 shape[48], classes[16];
@@ -389,13 +436,36 @@ static void save_state_free(save_state *s, const lf_model *m)
     lf__free(ctx, s->params, m->n_params * sizeof(float));
     lf__free(ctx, s->buffers, m->n_buffers * sizeof(float));
     lf__free(ctx, s->ints, s->n_ints * sizeof *s->ints);
-    lf__free(ctx, s->outs, m->n_tensors * sizeof *s->outs);
+    lf__free(ctx, s->outs, (m->n_tensors * 2) * sizeof *s->outs);
+    lf__free(ctx, s->masks, m->n_mask);
+    lf__free(ctx, s->mask_names, m->n_tensors * sizeof *s->mask_names);
     lf__free(ctx, s->keys, s->cap_keys * sizeof *s->keys);
     lf__free(ctx, s->values, s->cap_keys * sizeof *s->values);
     if (s->norm_mean)
         lf__free(ctx, s->norm_mean, strlen(s->norm_mean) + 1);
     if (s->norm_std)
         lf__free(ctx, s->norm_std, strlen(s->norm_std) + 1);
+}
+
+/* "<weight>_mask" U8 tensors after the model's, for a model with masks. */
+static lf_status gather_masks(save_state *s, const lf_model *m)
+{
+    if (!m->masks)
+        return LF_OK;
+    s->masks = lf__alloc(s->ctx, m->n_mask, "the masks to save");
+    s->mask_names = lf__calloc(s->ctx, m->n_tensors, sizeof *s->mask_names, "mask names");
+    if (!s->masks || !s->mask_names)
+        return LF_E_NOMEM;
+    LF__TRY(LF__BE(m->ctx, mem_download, s->masks, m->masks, m->n_mask));
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const lf__tensor_desc *t = &m->tensors[i];
+        if (!t->maskable)
+            continue;
+        snprintf(s->mask_names[i], sizeof s->mask_names[i], "%s" MASK_SUFFIX, t->name);
+        s->outs[s->n_outs++] = (lf__safetensors_out){ s->mask_names[i], LF__ST_U8, t->ndim, t->shape,
+                                                      s->masks + t->mask_offset };
+    }
+    return LF_OK;
 }
 
 /* Host copies of every tensor, as the file's dtypes: floats as they are, I64 buffers (stored as
@@ -406,7 +476,7 @@ static lf_status gather_tensors(save_state *s, const lf_model *m, const char *pa
     const lf_context *ctx = s->ctx;
     s->params = lf__calloc(ctx, m->n_params, sizeof(float), "the parameters to save");
     s->buffers = lf__calloc(ctx, m->n_buffers, sizeof(float), "the buffers to save");
-    s->outs = lf__calloc(ctx, m->n_tensors, sizeof *s->outs, "the tensors to save");
+    s->outs = lf__calloc(ctx, m->n_tensors * 2, sizeof *s->outs, "the tensors to save");
     if (!s->params || !s->buffers || !s->outs)
         return LF_E_NOMEM;
     for (size_t i = 0; i < m->n_tensors; i++)
@@ -440,7 +510,8 @@ static lf_status gather_tensors(save_state *s, const lf_model *m, const char *pa
             next_int += t->numel;
         }
     }
-    return LF_OK;
+    s->n_outs = m->n_tensors;
+    return gather_masks(s, m);
 }
 
 static void add_key(save_state *s, const char *key, const char *value)
@@ -492,7 +563,7 @@ lf_status lf_model_save(const lf_model *model, const char *path)
     if (st == LF_OK)
         st = gather_metadata(&s, model);
     if (st == LF_OK)
-        st = lf__safetensors_write(s.ctx, path, s.outs, model->n_tensors, s.keys, s.values, s.n_keys);
+        st = lf__safetensors_write(s.ctx, path, s.outs, s.n_outs, s.keys, s.values, s.n_keys);
     save_state_free(&s, model);
     return st;
 }

@@ -145,7 +145,8 @@ static lf_status mlp_forward(lf_model *m, const float *x, int64_t n, int train, 
     return LF_OK;
 }
 
-static lf_status mlp_backward(lf_model *m, const float *dlogits, int64_t n, float *dx)
+static lf_status mlp_backward(lf_model *m, const float *dlogits, int64_t n, const float *dfeatures,
+                              float *dx)
 {
     mlp_state *st = m->arch_state;
     if (!st || st->n != n)
@@ -157,10 +158,22 @@ static lf_status mlp_backward(lf_model *m, const float *dlogits, int64_t n, floa
     lf_context *ctx = m->ctx;
     /* reverse order of forward; ReLU backward uses the kept outputs (y > 0 ⇔ x > 0) */
     LF__TRY(lf__linear_bwd(ctx, st->d2, L[2].dW, L[2].db, dlogits, st->h2, L[2].W, n, L[2].in, L[2].out));
+    if (dfeatures)   /* the features are h2, fc3's input */
+        LF__TRY(LF__BE(ctx, axpby, st->d2, 1.0f, dfeatures, 1.0f, n * HIDDEN));
     LF__TRY(LF__BE(ctx, relu_bwd, st->d2, st->d2, st->h2, n * HIDDEN));
     LF__TRY(lf__linear_bwd(ctx, st->d1, L[1].dW, L[1].db, st->d2, st->h1, L[1].W, n, L[1].in, L[1].out));
     LF__TRY(LF__BE(ctx, relu_bwd, st->d1, st->d1, st->h1, n * HIDDEN));
     LF__TRY(lf__linear_bwd(ctx, dx, L[0].dW, L[0].db, st->d1, st->x, L[0].W, n, L[0].in, L[0].out));
+    return LF_OK;
+}
+
+static lf_status mlp_features(const lf_model *m, const float **feat, int64_t *dim)
+{
+    const mlp_state *st = m->arch_state;
+    if (!st || st->n < 0)
+        return lf__error(LF_E_STATE, "mlp: no forward pass to take features from");
+    *feat = st->h2;
+    *dim = HIDDEN;
     return LF_OK;
 }
 
@@ -215,4 +228,5 @@ const lf__arch lf__arch_mlp = {
     .release = mlp_release,
     .infer = mlp_infer,
     .flat_input = 1,
+    .features = mlp_features,
 };

@@ -8,7 +8,7 @@
 
 /* ---- the built-in architectures ---- */
 
-static const lf__arch *const arch_registry[] = { &lf__arch_mlp };
+static const lf__arch *const arch_registry[] = { &lf__arch_mlp, &lf__arch_convnet };
 #define N_ARCHS (sizeof arch_registry / sizeof arch_registry[0])
 
 const lf__arch *lf__arch_find(const char *name)
@@ -234,8 +234,14 @@ lf_status lf_model_clone(lf_model **out, const lf_model *src)
     }
     m->n_params = src->n_params;
     m->n_buffers = src->n_buffers;
+    m->n_mask = src->n_mask;
     if (st == LF_OK)
         st = alloc_blocks(m);
+    if (st == LF_OK && src->masks) {
+        st = lf__nn_dev_alloc(ctx, (void **)&m->masks, m->n_mask, 1, 0, "pruning masks");
+        if (st == LF_OK)
+            st = LF__BE(ctx, mem_copy, m->masks, src->masks, m->n_mask);
+    }
     if (st == LF_OK)
         st = LF__BE(ctx, mem_copy, m->params, src->params, m->n_params * sizeof(float));
     if (st == LF_OK)
@@ -267,6 +273,7 @@ void lf_model_destroy(lf_model *model)
     lf__nn_dev_free(ctx, model->grads);
     lf__nn_dev_free(ctx, model->opt_buf);
     lf__nn_dev_free(ctx, model->buffers);
+    lf__nn_dev_free(ctx, model->masks);
     lf__free(ctx, model->tensors, model->cap_tensors * sizeof *model->tensors);
     lf__free(ctx, model->norm_mean, (size_t)model->in_channels * sizeof(float));
     lf__free(ctx, model->norm_std, (size_t)model->in_channels * sizeof(float));
@@ -334,6 +341,40 @@ lf_status lf__model_add_tensor(lf_model *m, const char *name, lf__tensor_kind ki
     return LF_OK;
 }
 
+lf_status lf__nn_tensor_name(char buf[LF__MAX_NAME], const char *prefix, const char *suffix)
+{
+    int w = snprintf(buf, LF__MAX_NAME, "%s.%s", prefix, suffix);
+    if (w < 0 || w >= LF__MAX_NAME)
+        return lf__error(LF_E_INVALID_ARG, "tensor name '%s.%s' is too long", prefix, suffix);
+    return LF_OK;
+}
+
+lf_status lf__model_set_maskable(lf_model *m, const char *name)
+{
+    lf__tensor_desc *t = (lf__tensor_desc *)lf__model_find_tensor(m, name);
+    if (!t || t->kind != LF__TENSOR_PARAM)
+        return lf__error(LF_E_INVALID_ARG, "model '%s': '%s' is not a parameter tensor, so it cannot "
+                         "be masked", m->arch->name, name);
+    if (m->masks)
+        return lf__error(LF_E_STATE, "model '%s': '%s' made maskable after the masks were allocated",
+                         m->arch->name, name);
+    if (!t->maskable) {
+        t->maskable = 1;
+        t->mask_offset = m->n_mask;
+        m->n_mask += t->numel;
+    }
+    return LF_OK;
+}
+
+lf_status lf__model_features(const lf_model *m, const float **feat, int64_t *dim)
+{
+    *feat = NULL;
+    *dim = 0;
+    if (!m->arch->features)
+        return lf__error(LF_E_UNSUPPORTED, "model '%s' does not expose its features", m->arch->name);
+    return m->arch->features(m, feat, dim);
+}
+
 const lf__tensor_desc *lf__model_find_tensor(const lf_model *m, const char *name)
 {
     for (size_t i = 0; i < m->n_tensors; i++)
@@ -384,10 +425,13 @@ lf_status lf__model_sgd_step(lf_model *m, float lr, float momentum, float weight
     if (momentum != 0.0f && !m->opt_buf)
         LF__TRY(lf__nn_dev_alloc(m->ctx, (void **)&m->opt_buf, m->n_params, sizeof(float), 1,
                                  "SGD momentum buffers"));
+    /* sparse models: pruned weights get no gradient (so no momentum builds up for them) and are
+     * re-masked after the step, as the weight decay and old momentum could move them */
+    LF__TRY(lf__model_apply_masks(m, m->grads));
     LF__TRY(LF__BE(m->ctx, sgd_step, m->params, m->opt_buf, m->grads, (int64_t)m->n_params, lr,
                    momentum, weight_decay, m->opt_steps == 0));
     m->opt_steps++;
-    return LF_OK;
+    return lf__model_apply_masks(m, m->params);
 }
 
 lf_status lf__model_check_input(const lf_model *m, int32_t c, int32_t h, int32_t w, const char *what)
@@ -450,7 +494,8 @@ lf_status lf_model_set_params(lf_model *model, const float *src, size_t n)
     if (n != model->n_params)
         return lf__error(LF_E_SHAPE, "lf_model_set_params: n = %zu, but the model has %zu parameters",
                          n, model->n_params);
-    return LF__BE(model->ctx, mem_upload, model->params, src, n * sizeof(float));
+    LF__TRY(LF__BE(model->ctx, mem_upload, model->params, src, n * sizeof(float)));
+    return lf__model_apply_masks(model, model->params);   /* pruned weights stay 0 */
 }
 
 void lf_model_set_user_data(lf_model *model, void *user_data)

@@ -7,6 +7,7 @@
 
 /* ---- architectures (one file each) ---- */
 extern const lf__arch lf__arch_mlp;
+extern const lf__arch lf__arch_convnet;
 
 /* ---- backend memory with overflow-checked sizes ---- */
 /* *p = count × elem_size bytes of ctx's backend memory (zeroed when zero != 0); errors name what. */
@@ -14,6 +15,9 @@ lf_status lf__nn_dev_alloc(lf_context *ctx, void **p, size_t count, size_t elem_
                            const char *what);
 /* NULL is a no-op. */
 void      lf__nn_dev_free(lf_context *ctx, void *p);
+
+/* "<prefix>.<suffix>" (a layer's tensor name) into buf; LF_E_INVALID_ARG when too long. */
+lf_status lf__nn_tensor_name(char buf[LF__MAX_NAME], const char *prefix, const char *suffix);
 
 /* ---- model pieces kept in model_meta.c ---- */
 /* Frees the user metadata (keys and values) of m. */
@@ -28,6 +32,59 @@ lf_status lf__linear_fwd(lf_context *ctx, float *y, const float *x, const float 
  * the input gradient is not needed). */
 lf_status lf__linear_bwd(lf_context *ctx, float *dx, float *dW, float *db, const float *dy,
                          const float *x, const float *W, int64_t n, int64_t in, int64_t out);
+
+/* Fills tensor t of a host params block with PyTorch's kaiming_uniform(a=√5) / default bias
+ * init, U(−1/√fan_in, 1/√fan_in): element j is lo + (hi − lo)·lf__rng_uniform_at(seed,
+ * LF__STREAM_INIT, t->offset + j) in float arithmetic, so the draw depends only on the seed and
+ * the element's place in the params block. */
+void lf__init_uniform_fan_in(float *params_host, const lf__tensor_desc *t, int64_t fan_in, uint64_t seed);
+
+/* Convolution (conv2d.c), torch.nn.Conv2d's layout: weight [c_out][c_in][k][k], bias [c_out]. */
+typedef struct lf__conv_layer {
+    const float *w, *b;      /* b NULL without bias */
+    float       *dw, *db;    /* NULL until grads exist (db NULL without bias) */
+    int64_t      c_in, c_out, k, stride, pad;
+} lf__conv_layer;
+/* Declares "<prefix>.weight" (maskable) and, with bias, "<prefix>.bias". */
+lf_status lf__conv_declare(lf_model *m, const char *prefix, int64_t c_out, int64_t c_in, int64_t k,
+                           int bias);
+/* Binds the declared tensors of "<prefix>" (LF_E_STATE when missing or misshapen). */
+lf_status lf__conv_bind(const lf_model *m, const char *prefix, int64_t stride, int64_t pad,
+                        lf__conv_layer *out);
+/* Init as torch.nn.Conv2d.reset_parameters (fan_in = c_in·k·k) into a host params block. */
+void      lf__conv_init_default(const lf_model *m, const char *prefix, float *params_host, uint64_t seed);
+/* The shape of L over an n × c_in × h × w input (h_out, w_out computed). */
+lf__conv2d_shape lf__conv_shape(const lf__conv_layer *L, int64_t n, int64_t h, int64_t w);
+lf_status lf__conv_fwd(lf_context *ctx, const lf__conv_layer *L, float *y, const float *x,
+                       const lf__conv2d_shape *s);
+/* dw (db) += from dy and x; dx = input gradient (overwritten; NULL: not needed). */
+lf_status lf__conv_bwd(lf_context *ctx, const lf__conv_layer *L, float *dx, const float *dy,
+                       const float *x, const lf__conv2d_shape *s);
+
+/* BatchNorm2d (batchnorm.c): "<prefix>.weight/.bias" (params), "<prefix>.running_mean/
+ * .running_var/.num_batches_tracked" (buffers; the last written as I64). Momentum 0.1, eps
+ * 1e-5, as PyTorch's defaults. */
+typedef struct lf__bn_layer {
+    const float *gamma, *beta;
+    float       *dgamma, *dbeta;                  /* NULL until grads exist */
+    float       *running_mean, *running_var, *num_batches_tracked;
+    int64_t      c;
+} lf__bn_layer;
+lf_status lf__bn_declare(lf_model *m, const char *prefix, int64_t c);
+lf_status lf__bn_bind(const lf_model *m, const char *prefix, lf__bn_layer *out);
+/* weight 1, bias 0, running_mean 0, running_var 1, num_batches_tracked 0 (host blocks). */
+void      lf__bn_init_default(const lf_model *m, const char *prefix, float *params_host,
+                              float *buffers_host);
+/* Train mode: batch statistics into save_mean / save_invstd (c floats each, for backward),
+ * running statistics updated and num_batches_tracked += 1 (one_dev: a backend float holding
+ * 1.0). Eval mode: the running statistics (save_* and one_dev unused). x is n × c × s. */
+lf_status lf__bn_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *save_mean,
+                     float *save_invstd, const float *x, int64_t n, int64_t s, int train,
+                     const float *one_dev);
+/* Train-mode backward: dx overwritten, dgamma / dbeta accumulated. */
+lf_status lf__bn_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
+                     const float *x, const float *save_mean, const float *save_invstd, int64_t n,
+                     int64_t s);
 
 /* ---- a batch staged in backend memory, shared by inference and training ---- */
 typedef struct lf__batch {

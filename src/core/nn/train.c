@@ -215,7 +215,7 @@ static lf_status train_step(train_run *r, const lf_train_options *o, float lr, s
         r->weight_host[i] = 1.0f / (float)rows;
     LF__TRY(lf__model_zero_grads(m));
     LF__TRY(LF__BE(ctx, softmax_xent_bwd, r->dlogits, r->probs, b->labels, r->weight_host, rows, C));
-    LF__TRY(m->arch->backward(m, r->dlogits, rows, NULL));
+    LF__TRY(m->arch->backward(m, r->dlogits, rows, NULL, NULL));
     LF__TRY(lf__model_sgd_step(m, lr, (float)o->momentum, (float)o->weight_decay));
 
     es->loss_sum += sum;
