@@ -7,6 +7,7 @@
 #include "libforget/context.h"
 #include "libforget/dataset.h"
 #include "libforget/model.h"
+#include "libforget/unlearn.h"
 #include "libforget/eval.h"
 
 #endif

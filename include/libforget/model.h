@@ -26,8 +26,13 @@ typedef struct lf_model_config {
 } lf_model_config;
 #define LF_MODEL_CONFIG_INIT { (uint32_t)sizeof(lf_model_config), 0, 0, 0, 0, 0 }
 
-/* Architectures built in: "mlp" (fc1 in→256, fc2 256→256, fc3 256→C, ReLU). Initialised as
- * PyTorch does by default. LF_E_UNKNOWN_ARCH for any other name. */
+/* Architectures built in, with PyTorch's parameter names:
+ *  "mlp"      fc1 in→256, fc2 256→256, fc3 256→C, ReLU;
+ *  "convnet"  two 3×3 conv + BN + ReLU + 2×2 max-pool stages (32, 64 channels), fc1 →128, fc2 →C;
+ *  "resnet18" torchvision's ResNet-18 (state_dict names) with the CIFAR stem (3×3 stride-1
+ *             conv1, no max-pool), global average pool, fc 512→C.
+ * Initialised as PyTorch (torchvision for resnet18) does by default. LF_E_UNKNOWN_ARCH for any
+ * other name. */
 LF_API lf_status lf_model_create(lf_model **out, lf_context *ctx, const char *arch,
                                  const lf_model_config *config);
 /* Fills a config from a data set's shape and class count. */

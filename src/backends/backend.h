@@ -144,6 +144,13 @@ typedef struct lf__backend_iface {
     lf_status (*avgpool_global_bwd)(void *priv, float *dx, const float *dy, int64_t n, int64_t c, int64_t s);
     /* x[i] = mask[i] ? x[i] : 0 (sparse models: weights, gradients) */
     lf_status (*apply_mask)(void *priv, float *x, const uint8_t *mask, int64_t n);
+    /* Eval-mode batch-norm backward (statistics fixed to running_mean/var, as after an
+     * eval-mode forward): dx = dy·γ/sqrt(running_var + eps) (overwrite; dx may be dy),
+     * dγ += Σ dy·x̂, dβ += Σ dy with x̂ = (x − running_mean)/sqrt(running_var + eps). */
+    lf_status (*batchnorm_bwd_eval)(void *priv, float *dx, float *dgamma, float *dbeta,
+                                    const float *dy, const float *x, const float *gamma,
+                                    const float *running_mean, const float *running_var,
+                                    int64_t n, int64_t c, int64_t s, float eps);
     /* ---- version 2 ends here; append below ---- */
 } lf__backend_iface;
 

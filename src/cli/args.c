@@ -106,6 +106,15 @@ static int store_value(const char *command, const cli_option *o, const char *val
         *(double *)o->dest = v;
         return CLI_EXIT_OK;
     }
+    case CLI_OPT_LIST: {
+        cli_string_list *list = o->dest;
+        if (value[0] == '\0')
+            return cli_usage_error(command, "%s: the value is empty", o->name);
+        if (list->n == CLI_LIST_MAX)
+            return cli_usage_error(command, "%s: more than %d of them", o->name, CLI_LIST_MAX);
+        list->items[list->n++] = value;
+        return CLI_EXIT_OK;
+    }
     case CLI_OPT_FLAG:
         break;
     }

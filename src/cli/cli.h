@@ -34,6 +34,12 @@ int  cmd_predict(int argc, char **argv);
 void cmd_predict_usage(FILE *out);
 int  cmd_eval(int argc, char **argv);
 void cmd_eval_usage(FILE *out);
+int  cmd_unlearn(int argc, char **argv);
+void cmd_unlearn_usage(FILE *out);
+int  cmd_methods(int argc, char **argv);
+int  cmd_bench(int argc, char **argv);
+void cmd_bench_usage(FILE *out);
+void cmd_methods_usage(FILE *out);
 
 /* ---- messages (report.c) ---- */
 
@@ -65,8 +71,16 @@ typedef enum cli_option_type {
     CLI_OPT_STRING,  /* *(const char **)dest = the argument (borrowed from argv) */
     CLI_OPT_INT,     /* *(int32_t *)dest, within [min, max] */
     CLI_OPT_U64,     /* *(uint64_t *)dest, decimal, no sign */
-    CLI_OPT_DOUBLE   /* *(double *)dest, finite, within [min, max] (see CLI_MIN_OPEN) */
+    CLI_OPT_DOUBLE,  /* *(double *)dest, finite, within [min, max] (see CLI_MIN_OPEN) */
+    CLI_OPT_LIST     /* appended to *(cli_string_list *)dest; may be repeated */
 } cli_option_type;
+
+/* The values of a repeatable option, in command-line order (borrowed from argv). */
+#define CLI_LIST_MAX 32
+typedef struct cli_string_list {
+    const char *items[CLI_LIST_MAX];
+    int         n;
+} cli_string_list;
 
 /* Bits of cli_option.open: which bound of a DOUBLE option is exclusive. */
 enum { CLI_MIN_OPEN = 1, CLI_MAX_OPEN = 2 };
@@ -135,6 +149,8 @@ int cli_load_data(lf_context *ctx, const char *data, lf_dataset **pool, lf_datas
 #define CLI_META_TRAIN_LR       "train.lr"
 #define CLI_META_TRAIN_BATCH    "train.batch"
 #define CLI_META_TRAIN_SCHEDULE "train.schedule"
+#define CLI_META_TRAIN_PRUNE    "train.prune"
+#define CLI_META_TRAIN_PRUNE_EPOCH "train.prune_epoch"
 
 #define CLI_DEFAULT_SEED         1u
 #define CLI_DEFAULT_VAL_FRACTION 0.1
@@ -165,6 +181,31 @@ void cli_forget_free(cli_forget *f);
 int cli_split_holdout(const lf_dataset *pool, const cli_split_recipe *recipe, lf_dataset **train,
                       lf_dataset **val);
 
+
+/* ---- a forgetting session: model, data, splits, evaluation (session.c) ---- */
+
+typedef struct cli_session {
+    lf_context *ctx;
+    lf_model   *model;
+    const char *data;          /* --data, or the model's data.name */
+    const char *forget_text;   /* --forget as typed */
+    cli_forget  f;
+    cli_split_recipe recipe;
+    lf_dataset *pool, *test, *train, *val, *retain, *forget;
+    lf_dataset *test_kept;     /* class:K: the test set without class K; else NULL */
+} cli_session;
+
+/* Loads the model and its data, rebuilds the train/validation split from the model's metadata
+ * and splits the train split by --forget (seed 0: the model's split seed). Close it on every
+ * path, success or not. */
+int  cli_session_open(cli_session *s, const char *command, const cli_runtime *rt,
+                      const char *model_path, const char *data, const char *forget, uint64_t seed);
+void cli_session_close(cli_session *s);
+/* lf_evaluate of model on the session's forget, retain and test sets. */
+int  cli_session_evaluate(const cli_session *s, lf_model *model, lf_metrics *m);
+/* Retrain's parameters from the recipe in the model's metadata (other methods: nothing). */
+int  cli_apply_recipe(lf_request *req, const lf_model *model);
+
 /* ---- output (report.c, progress.c, npy.c) ---- */
 
 /* A double as the shortest text that reads back to the same value (for JSON and metadata). */
@@ -183,6 +224,10 @@ void cli_json_num(cli_json *j, const char *key, double value);
 void cli_json_int(cli_json *j, const char *key, long long value);
 void cli_json_uint(cli_json *j, const char *key, unsigned long long value);
 void cli_json_end(cli_json *j);
+
+/* The metrics of lf_evaluate: as fields of an open JSON object, or as text (session.c). */
+void cli_metrics_json(cli_json *j, const lf_metrics *m);
+void cli_metrics_print(const char *forget, const lf_metrics *m);
 
 /* Progress lines of lf_model_train on stderr: a live line (\r) on a terminal, one line per epoch
  * otherwise, nothing when quiet. */

@@ -1,7 +1,12 @@
 /* forget train: train a built-in architecture on a data set's train split and save it.
  *
  * The train pool is split into train and validation by a seed (lf_dataset_split_holdout); the
- * recipe goes into the model's metadata so predict/unlearn/eval rebuild the very same split. */
+ * recipe goes into the model's metadata so predict/unlearn/eval rebuild the very same split.
+ *
+ * With --prune, training runs in two phases: the first --prune-epoch epochs dense, then one
+ * global magnitude pruning (lf_model_prune), then the remaining epochs with the mask fixed. Each
+ * phase has its own learning-rate schedule (a cosine restarts at --lr after pruning, as
+ * fine-tuning a pruned network usually does). */
 #include <math.h>
 #include <string.h>
 
@@ -18,6 +23,8 @@ typedef struct train_args {
     uint64_t    seed;
     const char *schedule;
     int         no_normalize;
+    double      prune;        /* target sparsity; 0 = dense */
+    int32_t     prune_epoch;  /* epochs before pruning; 0 = all of them */
     cli_runtime rt;
 } train_args;
 
@@ -37,7 +44,7 @@ static train_args train_defaults(void)
 }
 
 typedef struct train_table {
-    cli_option options[16];
+    cli_option options[20];
 } train_table;
 
 static train_table train_options(train_args *a)
@@ -55,6 +62,10 @@ static train_table train_options(train_args *a)
           "learning-rate schedule: constant or cosine (default cosine)" },
         { "--no-normalize", NULL, CLI_OPT_FLAG, &a->no_normalize, 0, 0, 0, NULL,
           "feed raw pixels (default: normalise with the train split's per-channel mean/std)" },
+        { "--prune", NULL, CLI_OPT_DOUBLE, &a->prune, 0, 1, CLI_MIN_OPEN | CLI_MAX_OPEN, "F",
+          "prune the conv weights to sparsity F by global magnitude (e.g. 0.95)" },
+        { "--prune-epoch", NULL, CLI_OPT_INT, &a->prune_epoch, 1, 100000, 0, "K",
+          "prune after epoch K, then train the remaining epochs sparse (default: the last)" },
         { "--batch", NULL, CLI_OPT_INT, &a->batch, 1, 1 << 20, 0, "N", "mini-batch size (default 128)" },
         { "--seed", NULL, CLI_OPT_U64, &a->seed, 0, 0, 0, "N",
           "seed of initialisation, shuffling and the split (default 1)" },
@@ -123,6 +134,16 @@ static int store_recipe(lf_model *model, const train_args *a)
         if (st != LF_OK)
             return cli_lib_error(st, "cannot set the model's metadata '%s'", entries[i][0]);
     }
+    if (a->prune > 0) {
+        char prune[CLI_NUMBER_LEN], prune_epoch[16];
+        cli_format_number(prune, a->prune);
+        snprintf(prune_epoch, sizeof prune_epoch, "%d", (int)a->prune_epoch);
+        lf_status st = lf_model_set_metadata(model, CLI_META_TRAIN_PRUNE, prune);
+        if (st == LF_OK)
+            st = lf_model_set_metadata(model, CLI_META_TRAIN_PRUNE_EPOCH, prune_epoch);
+        if (st != LF_OK)
+            return cli_lib_error(st, "cannot record the pruning in the model's metadata");
+    }
     return CLI_EXIT_OK;
 }
 
@@ -165,6 +186,9 @@ static void print_result(const train_args *a, const lf_context *ctx, const lf_tr
     printf("training:            %.2f s, %d epochs, %.0f images/s (%s backend, %d threads)\n",
            res->seconds, (int)res->epochs, images_per_second,
            lf_backend_name(lf_context_backend(ctx)), (int)lf_context_threads(ctx));
+    if (a->prune > 0)
+        printf("pruned:              %.2f%% of the conv weights after epoch %d\n", 100.0 * a->prune,
+               (int)a->prune_epoch);
     printf("saved %s\n", a->output);
 }
 
@@ -180,6 +204,30 @@ static lf_status normalize_from(lf_model *model, const lf_dataset *train, int32_
         if (!(std[c] > 0.0f))
             std[c] = 1.0f;
     return st == LF_OK ? lf_model_set_normalization(model, mean, std, (size_t)channels) : st;
+}
+
+/* Trains `epochs` epochs (none: nothing to do) and adds them to *total. */
+static int train_phase(lf_model *model, const lf_dataset *train, lf_train_options *topts,
+                       int32_t epochs, int quiet, lf_train_result *total)
+{
+    if (epochs <= 0)
+        return CLI_EXIT_OK;
+    cli_progress progress;
+    cli_progress_init(&progress, quiet, epochs);
+    topts->epochs = epochs;
+    topts->progress = cli_progress_callback;
+    topts->progress_user = &progress;
+    lf_train_result r = LF_TRAIN_RESULT_INIT;
+    lf_status st = lf_model_train(model, train, topts, &r);
+    cli_progress_finish(&progress);
+    if (st != LF_OK)
+        return cli_lib_error(st, "training failed");
+    total->epochs += r.epochs;
+    total->steps += r.steps;
+    total->seconds += r.seconds;
+    total->final_loss = r.final_loss;
+    total->train_accuracy = r.train_accuracy;
+    return CLI_EXIT_OK;
 }
 
 int cmd_train(int argc, char **argv)
@@ -201,6 +249,13 @@ int cmd_train(int argc, char **argv)
         schedule = LF_LR_COSINE;
     else
         return cli_usage_error("train", "--schedule: unknown schedule '%s' (constant or cosine)", a.schedule);
+    if (a.prune_epoch && !(a.prune > 0))
+        return cli_usage_error("train", "--prune-epoch needs --prune F");
+    if (a.prune > 0 && !a.prune_epoch)
+        a.prune_epoch = a.epochs;
+    if (a.prune_epoch > a.epochs)
+        return cli_usage_error("train", "--prune-epoch %d is after the last epoch (%d)",
+                               (int)a.prune_epoch, (int)a.epochs);
     if (!arch_is_known(a.arch))
         return cli_usage_error("train", "--arch: unknown architecture '%s'", a.arch);
     /* Fail before the training, not after it, when the model could not be saved there. */
@@ -231,22 +286,26 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
 
-    cli_progress progress;
-    cli_progress_init(&progress, a.rt.quiet, a.epochs);
     lf_train_options topts = LF_TRAIN_OPTIONS_INIT;
-    topts.epochs = a.epochs;
     topts.batch_size = a.batch;
     topts.lr = a.lr;
     topts.schedule = schedule;
     topts.seed = a.seed;
-    topts.progress = cli_progress_callback;
-    topts.progress_user = &progress;
     lf_train_result result = LF_TRAIN_RESULT_INIT;
-    st = lf_model_train(model, train, &topts, &result);
-    cli_progress_finish(&progress);
-    if (st != LF_OK) {
-        rc = cli_lib_error(st, "training failed");
+    int32_t dense_epochs = a.prune > 0 ? a.prune_epoch : a.epochs;
+    if ((rc = train_phase(model, train, &topts, dense_epochs, a.rt.quiet, &result)) != CLI_EXIT_OK)
         goto done;
+    if (a.prune > 0) {
+        st = lf_model_prune(model, a.prune);
+        if (st != LF_OK) {
+            rc = cli_lib_error(st, "cannot prune the %s model", a.arch);
+            goto done;
+        }
+        /* a different shuffling seed, so the sparse epochs do not replay the dense ones */
+        topts.seed = a.seed + (uint64_t)dense_epochs;
+        if ((rc = train_phase(model, train, &topts, a.epochs - dense_epochs, a.rt.quiet,
+                              &result)) != CLI_EXIT_OK)
+            goto done;
     }
 
     double acc[3];

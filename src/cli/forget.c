@@ -9,6 +9,9 @@ static const cli_command commands[] = {
     { "train",   "train a model on a data set and save it", cmd_train, cmd_train_usage },
     { "predict", "run a saved model on a split and report its accuracy", cmd_predict, cmd_predict_usage },
     { "eval", "measure how well a model forgot: UA, RA, TA, MIA-Efficacy, attacks", cmd_eval, cmd_eval_usage },
+    { "unlearn", "make a saved model forget a forget set with a method, save and evaluate it", cmd_unlearn, cmd_unlearn_usage },
+    { "bench", "train, unlearn with every method, evaluate: the comparison table", cmd_bench, cmd_bench_usage },
+    { "methods", "list the unlearning methods and their parameters", cmd_methods, cmd_methods_usage },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

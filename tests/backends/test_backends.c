@@ -1,12 +1,15 @@
 /* The cpu backend against the reference backend, op by op, on fresh random inputs. Outputs the
  * ops overwrite are poisoned with NaN first, so an element left unwritten fails. Pass rule:
  * relative error ≤ 1e-5 (normwise for gemm, whose summation order legitimately differs).
+ * The convolutional ops (oneDNN in the cpu backend) are held to a normwise relative error
+ * max|cpu − ref| ≤ 1e-4 · max|ref| per output tensor: their sums run in float in another order.
  * Skips (exit 77) when the library was built without the cpu backend. */
 #include "lf_test.h"
 #include "core/internal.h"
 #include "core/rng.h"
 
 static const double RTOL = 1e-5;
+static const double RTOL_CONV = 1e-4;
 
 static const lf__backend_iface *ref_be, *cpu_be;
 static void *ref_priv, *cpu_priv;
@@ -303,6 +306,237 @@ START_TEST(random_fills)
 }
 END_TEST
 
+/* ---- convolutional models (version 2 of the table) ---- */
+
+/* Normwise: max|got − want| ≤ RTOL_CONV · max|want| (a floor of 1e-30 for all-zero tensors);
+ * NaN anywhere fails. */
+static void assert_close_norm(const char *what, const float *got, const float *want, size_t n)
+{
+    double max_ref = 0, max_err = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(isfinite(got[i]) && isfinite(want[i]), "%s[%zu]: cpu %g, reference %g", what,
+                      i, got[i], want[i]);
+        max_ref = fmax(max_ref, fabs((double)want[i]));
+        max_err = fmax(max_err, fabs((double)got[i] - want[i]));
+    }
+    ck_assert_msg(max_err <= RTOL_CONV * fmax(max_ref, 1e-30), "%s: error %g of %g", what, max_err,
+                  max_ref);
+}
+
+static lf__conv2d_shape conv_shape(int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out,
+                                   int64_t kh, int64_t kw, int64_t stride, int64_t pad)
+{
+    lf__conv2d_shape s = { .n = n, .c_in = c_in, .h_in = h, .w_in = w, .c_out = c_out, .kh = kh,
+                           .kw = kw, .stride = stride, .pad = pad };
+    s.h_out = (h + 2 * pad - kh) / stride + 1;
+    s.w_out = (w + 2 * pad - kw) / stride + 1;
+    return s;
+}
+
+/* n, c_in, h, w, c_out, kh, kw, stride, pad, bias */
+static const int64_t conv_cases[][10] = {
+    { 1, 1, 7, 5, 4, 3, 3, 1, 1, 1 },     /* c_in 1, odd 7×5, batch 1 */
+    { 4, 3, 7, 5, 8, 3, 3, 2, 1, 0 },     /* stride 2 */
+    { 4, 3, 8, 8, 5, 1, 1, 1, 0, 1 },     /* 1×1 */
+    { 1, 3, 9, 6, 16, 3, 3, 2, 0, 1 },    /* stride 2, pad 0, rows left over */
+    { 4, 1, 28, 28, 8, 3, 3, 1, 1, 0 },   /* the convnet's first layer, narrower */
+    { 2, 16, 14, 14, 32, 3, 3, 1, 1, 1 }, /* ... its second */
+    { 4, 5, 11, 13, 6, 5, 5, 2, 2, 1 },   /* 5×5 */
+    { 3, 8, 6, 6, 4, 2, 2, 2, 0, 0 },     /* even kernel */
+    { 2, 3, 7, 9, 4, 1, 3, 1, 1, 1 },     /* kh ≠ kw, pad ≥ kh */
+};
+
+/* Forward, backward data and backward weights of one case on both backends, each twice on
+ * fresh buffers (the second call reuses the cached plan with new pointers). dw and dbias start
+ * nonzero, so the comparison also checks that both accumulate. */
+START_TEST(conv2d_all_passes)
+{
+    const int64_t *cs = conv_cases[_i];
+    const lf__conv2d_shape s = conv_shape(cs[0], cs[1], cs[2], cs[3], cs[4], cs[5], cs[6], cs[7], cs[8]);
+    const int bias = (int)cs[9];
+    const size_t nx = (size_t)(s.n * s.c_in * s.h_in * s.w_in),
+                 nw = (size_t)(s.c_out * s.c_in * s.kh * s.kw),
+                 ny = (size_t)(s.n * s.c_out * s.h_out * s.w_out), nb = (size_t)s.c_out;
+    lf__rng r;
+    lf__rng_init(&r, 800 + (uint64_t)_i, 0);
+    float *dw_ref = random_vec(&r, nw, -1, 1), *dw_cpu = copy_vec(dw_ref, nw);
+    float *db_ref = random_vec(&r, nb, -1, 1), *db_cpu = copy_vec(db_ref, nb);
+    for (int round = 0; round < 2; round++) {
+        float *x = random_vec(&r, nx, -1, 1), *w = random_vec(&r, nw, -0.5, 0.5);
+        float *b = bias ? random_vec(&r, nb, -1, 1) : NULL;
+        float *y_ref = nan_vec(ny), *y_cpu = nan_vec(ny);
+        BOTH(conv2d_fwd, (ref_priv, y_ref, x, w, b, &s), (cpu_priv, y_cpu, x, w, b, &s));
+        assert_close_norm("conv2d_fwd y", y_cpu, y_ref, ny);
+
+        float *dy = random_vec(&r, ny, -1, 1);
+        float *dx_ref = nan_vec(nx), *dx_cpu = nan_vec(nx);
+        BOTH(conv2d_bwd_data, (ref_priv, dx_ref, dy, w, &s), (cpu_priv, dx_cpu, dy, w, &s));
+        assert_close_norm("conv2d_bwd_data dx", dx_cpu, dx_ref, nx);
+
+        BOTH(conv2d_bwd_weights, (ref_priv, dw_ref, bias ? db_ref : NULL, dy, x, &s),
+                                 (cpu_priv, dw_cpu, bias ? db_cpu : NULL, dy, x, &s));
+        assert_close_norm("conv2d_bwd_weights dw", dw_cpu, dw_ref, nw);
+        assert_close_norm("conv2d_bwd_weights dbias", db_cpu, db_ref, nb);
+        free(x), free(w), free(b), free(y_ref), free(y_cpu), free(dy), free(dx_ref), free(dx_cpu);
+    }
+    free(dw_ref), free(dw_cpu), free(db_ref), free(db_cpu);
+}
+END_TEST
+
+/* dw += and dbias += must add exactly what a call from zero gives. */
+START_TEST(conv2d_bwd_weights_accumulates)
+{
+    const lf__conv2d_shape s = conv_shape(2, 3, 9, 7, 6, 3, 3, 1, 1);
+    const size_t nx = (size_t)(s.n * s.c_in * s.h_in * s.w_in), nw = (size_t)(s.c_out * s.c_in * 9),
+                 ny = (size_t)(s.n * s.c_out * s.h_out * s.w_out), nb = (size_t)s.c_out;
+    lf__rng r;
+    lf__rng_init(&r, 900, 0);
+    float *x = random_vec(&r, nx, -1, 1), *dy = random_vec(&r, ny, -1, 1);
+    float *dw0 = calloc(nw, sizeof *dw0), *db0 = calloc(nb, sizeof *db0);
+    float *dw = random_vec(&r, nw, 10, 20), *db = random_vec(&r, nb, 10, 20);
+    float *dw_start = copy_vec(dw, nw), *db_start = copy_vec(db, nb);
+    ck_assert_lf_ok(cpu_be->conv2d_bwd_weights(cpu_priv, dw0, db0, dy, x, &s));
+    ck_assert_lf_ok(cpu_be->conv2d_bwd_weights(cpu_priv, dw, db, dy, x, &s));
+    ck_assert_lf_ok(cpu_be->conv2d_bwd_weights(cpu_priv, dw, db, dy, x, &s));
+    for (size_t i = 0; i < nw; i++)
+        ck_assert_msg(fabs(dw[i] - (dw_start[i] + 2 * dw0[i])) <= 1e-5 * fabs(dw_start[i]),
+                      "dw[%zu]: %g, expected %g + 2·%g", i, dw[i], dw_start[i], dw0[i]);
+    for (size_t i = 0; i < nb; i++)
+        ck_assert_msg(fabs(db[i] - (db_start[i] + 2 * db0[i])) <= 1e-5 * fabs(db_start[i]),
+                      "dbias[%zu]: %g, expected %g + 2·%g", i, db[i], db_start[i], db0[i]);
+    free(x), free(dy), free(dw0), free(db0), free(dw), free(db), free(dw_start), free(db_start);
+}
+END_TEST
+
+START_TEST(conv2d_rejects_like_the_reference)
+{
+    lf__conv2d_shape s = conv_shape(2, 3, 8, 8, 4, 3, 3, 1, 1);
+    s.h_out = 7;   /* should be 8 */
+    float buf[2 * 3 * 8 * 8] = { 0 };
+    ck_assert_lf_status(cpu_be->conv2d_fwd(cpu_priv, buf, buf, buf, NULL, &s), LF_E_SHAPE);
+    ck_assert_lf_status(cpu_be->conv2d_bwd_data(cpu_priv, buf, buf, buf, &s), LF_E_SHAPE);
+    ck_assert_lf_status(cpu_be->conv2d_bwd_weights(cpu_priv, buf, NULL, buf, buf, &s), LF_E_SHAPE);
+    s = conv_shape(2, 3, 8, 8, 4, 3, 3, 1, 1);
+    ck_assert_lf_status(cpu_be->conv2d_fwd(cpu_priv, buf, buf, NULL, NULL, &s), LF_E_INVALID_ARG);
+}
+END_TEST
+
+/* n, c, s: BatchNorm2d planes, BatchNorm1d (s = 1), batch 1 */
+static const int64_t bn_cases[][3] = { { 4, 3, 35 }, { 1, 5, 49 }, { 16, 7, 1 }, { 2, 64, 196 },
+                                       { 128, 4, 1 } };
+
+START_TEST(batchnorm_all_passes)
+{
+    const int64_t n = bn_cases[_i][0], c = bn_cases[_i][1], sp = bn_cases[_i][2];
+    const size_t total = (size_t)(n * c * sp), nc = (size_t)c;
+    const float momentum = 0.1f, eps = 1e-5f;
+    lf__rng r;
+    lf__rng_init(&r, 1000 + (uint64_t)_i, 0);
+    float *x = random_vec(&r, total, 2, 5);   /* an offset mean, as after a ReLU */
+    float *gamma = random_vec(&r, nc, 0.5, 2), *beta = random_vec(&r, nc, -1, 1);
+    float *rm_ref = random_vec(&r, nc, -1, 1), *rm_cpu = copy_vec(rm_ref, nc);
+    float *rv_ref = random_vec(&r, nc, 0.5, 2), *rv_cpu = copy_vec(rv_ref, nc);
+    float *y_ref = nan_vec(total), *y_cpu = nan_vec(total);
+    float *m_ref = nan_vec(nc), *m_cpu = nan_vec(nc), *is_ref = nan_vec(nc), *is_cpu = nan_vec(nc);
+    for (int round = 0; round < 2; round++) {   /* the second reuses the plan */
+        BOTH(batchnorm_fwd_train,
+             (ref_priv, y_ref, m_ref, is_ref, rm_ref, rv_ref, x, gamma, beta, n, c, sp, momentum, eps),
+             (cpu_priv, y_cpu, m_cpu, is_cpu, rm_cpu, rv_cpu, x, gamma, beta, n, c, sp, momentum, eps));
+        assert_close_norm("batchnorm_fwd_train y", y_cpu, y_ref, total);
+        assert_close("batchnorm_fwd_train save_mean", m_cpu, m_ref, nc);
+        assert_close_norm("batchnorm_fwd_train save_invstd", is_cpu, is_ref, nc);
+        assert_close_norm("batchnorm_fwd_train running_mean", rm_cpu, rm_ref, nc);
+        assert_close_norm("batchnorm_fwd_train running_var", rv_cpu, rv_ref, nc);
+    }
+    /* without running statistics */
+    BOTH(batchnorm_fwd_train,
+         (ref_priv, y_ref, m_ref, is_ref, NULL, NULL, x, gamma, beta, n, c, sp, momentum, eps),
+         (cpu_priv, y_cpu, m_cpu, is_cpu, NULL, NULL, x, gamma, beta, n, c, sp, momentum, eps));
+    assert_close_norm("batchnorm_fwd_train y (no running stats)", y_cpu, y_ref, total);
+
+    float *e_ref = nan_vec(total), *e_cpu = nan_vec(total);
+    BOTH(batchnorm_fwd_eval, (ref_priv, e_ref, x, gamma, beta, rm_ref, rv_ref, n, c, sp, eps),
+                             (cpu_priv, e_cpu, x, gamma, beta, rm_ref, rv_ref, n, c, sp, eps));
+    assert_close_norm("batchnorm_fwd_eval y", e_cpu, e_ref, total);
+
+    /* backward from the reference's saved statistics, so both see the same inputs */
+    float *dy = random_vec(&r, total, -1, 1);
+    float *dx_ref = nan_vec(total), *dx_cpu = nan_vec(total);
+    float *dg_ref = random_vec(&r, nc, -1, 1), *dg_cpu = copy_vec(dg_ref, nc);
+    float *db_ref = random_vec(&r, nc, -1, 1), *db_cpu = copy_vec(db_ref, nc);
+    BOTH(batchnorm_bwd, (ref_priv, dx_ref, dg_ref, db_ref, dy, x, gamma, m_ref, is_ref, n, c, sp),
+                        (cpu_priv, dx_cpu, dg_cpu, db_cpu, dy, x, gamma, m_ref, is_ref, n, c, sp));
+    assert_close_norm("batchnorm_bwd dx", dx_cpu, dx_ref, total);
+    assert_close_norm("batchnorm_bwd dgamma", dg_cpu, dg_ref, nc);
+    assert_close_norm("batchnorm_bwd dbeta", db_cpu, db_ref, nc);
+    free(x), free(gamma), free(beta), free(rm_ref), free(rm_cpu), free(rv_ref), free(rv_cpu);
+    free(y_ref), free(y_cpu), free(m_ref), free(m_cpu), free(is_ref), free(is_cpu);
+    free(e_ref), free(e_cpu), free(dy), free(dx_ref), free(dx_cpu);
+    free(dg_ref), free(dg_cpu), free(db_ref), free(db_cpu);
+}
+END_TEST
+
+START_TEST(batchnorm_rejects_like_the_reference)
+{
+    float x[3] = { 1, 2, 3 }, y[3], m[3], is[3], g[3] = { 1, 1, 1 }, b[3] = { 0 };
+    /* one value per channel has no batch variance */
+    ck_assert_lf_status(cpu_be->batchnorm_fwd_train(cpu_priv, y, m, is, NULL, NULL, x, g, b, 1, 3,
+                                                    1, 0.1f, 1e-5f), LF_E_SHAPE);
+    ck_assert_lf_status(cpu_be->batchnorm_fwd_eval(cpu_priv, y, x, g, NULL, m, is, 1, 3, 1, 1e-5f),
+                        LF_E_INVALID_ARG);
+}
+END_TEST
+
+/* n, c, h, w, k */
+static const int64_t pool_cases[][5] = { { 2, 3, 8, 8, 2 }, { 1, 1, 7, 5, 2 }, { 4, 3, 9, 9, 3 },
+                                         { 2, 2, 6, 7, 1 }, { 3, 4, 28, 28, 2 }, { 2, 2, 17, 16, 16 } };
+
+/* Inputs rounded to a few levels, so most windows hold ties: the backward shows which element
+ * each forward picked, and it must be the same one as the reference's. */
+START_TEST(maxpool2d_all_passes)
+{
+    const int64_t n = pool_cases[_i][0], c = pool_cases[_i][1], h = pool_cases[_i][2],
+                  w = pool_cases[_i][3], k = pool_cases[_i][4];
+    const size_t nx = (size_t)(n * c * h * w), ny = (size_t)(n * c * (h / k) * (w / k));
+    lf__rng r;
+    lf__rng_init(&r, 1100 + (uint64_t)_i, 0);
+    float *x = random_vec(&r, nx, -2, 2);
+    for (size_t i = 0; i < nx; i++)
+        x[i] = roundf(x[i]);
+    int32_t *idx_ref = malloc(ny * sizeof *idx_ref), *idx_cpu = malloc(ny * sizeof *idx_cpu);
+    for (int round = 0; round < 2; round++) {
+        float *y_ref = nan_vec(ny), *y_cpu = nan_vec(ny);
+        BOTH(maxpool2d_fwd, (ref_priv, y_ref, idx_ref, x, n, c, h, w, k),
+                            (cpu_priv, y_cpu, idx_cpu, x, n, c, h, w, k));
+        ck_assert(memcmp(y_cpu, y_ref, ny * sizeof *y_ref) == 0);
+        float *dy = random_vec(&r, ny, -1, 1);
+        float *dx_ref = nan_vec(nx), *dx_cpu = nan_vec(nx);
+        BOTH(maxpool2d_bwd, (ref_priv, dx_ref, dy, idx_ref, n, c, h, w, k),
+                            (cpu_priv, dx_cpu, dy, idx_cpu, n, c, h, w, k));
+        for (size_t i = 0; i < nx; i++)
+            ck_assert_msg(dx_cpu[i] == dx_ref[i], "maxpool2d_bwd dx[%zu]: cpu %g, reference %g", i,
+                          dx_cpu[i], dx_ref[i]);
+        /* evaluation mode: no idx */
+        float *e_cpu = nan_vec(ny);
+        ck_assert_lf_ok(cpu_be->maxpool2d_fwd(cpu_priv, e_cpu, NULL, x, n, c, h, w, k));
+        ck_assert(memcmp(e_cpu, y_ref, ny * sizeof *y_ref) == 0);
+        free(y_ref), free(y_cpu), free(dy), free(dx_ref), free(dx_cpu), free(e_cpu);
+        for (size_t i = 0; i < nx; i++)   /* fresh values for the second round */
+            x[i] = roundf((float)(-2 + 4 * lf__rng_uniform(&r)));
+    }
+    free(x), free(idx_ref), free(idx_cpu);
+}
+END_TEST
+
+START_TEST(maxpool2d_rejects_like_the_reference)
+{
+    float x[16] = { 0 }, y[16];
+    int32_t idx[16];
+    ck_assert_lf_status(cpu_be->maxpool2d_fwd(cpu_priv, y, idx, x, 1, 1, 2, 2, 3), LF_E_SHAPE);
+    ck_assert_lf_status(cpu_be->maxpool2d_bwd(cpu_priv, x, y, NULL, 1, 1, 4, 4, 2), LF_E_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(table_and_memory)
 {
     ck_assert_ptr_eq(lf__backend_find(LF_BACKEND_CPU), cpu_be);
@@ -311,7 +545,7 @@ START_TEST(table_and_memory)
     ck_assert_int_eq(cpu_be->kind, LF_BACKEND_CPU);
     ck_assert_int_eq(cpu_be->probe(), 1);
     const char *first = (const char *)&cpu_be->probe;
-    const char *end = (const char *)&cpu_be->rng_normal + sizeof cpu_be->rng_normal;
+    const char *end = (const char *)&cpu_be->apply_mask + sizeof cpu_be->apply_mask;
     for (const char *p = first; p < end; p += sizeof(void (*)(void))) {
         void (*fn)(void);
         memcpy(&fn, p, sizeof fn);
@@ -349,6 +583,13 @@ static Suite *backends_suite(void)
     tcase_add_test(tc, reductions);
     tcase_add_test(tc, random_fills);
     tcase_add_test(tc, table_and_memory);
+    tcase_add_loop_test(tc, conv2d_all_passes, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+    tcase_add_test(tc, conv2d_bwd_weights_accumulates);
+    tcase_add_test(tc, conv2d_rejects_like_the_reference);
+    tcase_add_loop_test(tc, batchnorm_all_passes, 0, (int)(sizeof bn_cases / sizeof bn_cases[0]));
+    tcase_add_test(tc, batchnorm_rejects_like_the_reference);
+    tcase_add_loop_test(tc, maxpool2d_all_passes, 0, (int)(sizeof pool_cases / sizeof pool_cases[0]));
+    tcase_add_test(tc, maxpool2d_rejects_like_the_reference);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -393,9 +393,9 @@ START_TEST(table_is_complete)
     ck_assert_uint_eq(r->iface_version, LF__BACKEND_IFACE_VERSION);
     ck_assert_str_eq(r->name, "reference");
     ck_assert_ptr_eq(lf__backend_find(LF_BACKEND_REFERENCE), r);
-    /* every entry from probe to the last one of version 1 is set */
+    /* every entry from probe to the last one of version 2 is set */
     const char *first = (const char *)&r->probe;
-    const char *end = (const char *)&r->rng_normal + sizeof r->rng_normal;
+    const char *end = (const char *)&r->apply_mask + sizeof r->apply_mask;
     for (const char *p = first; p < end; p += sizeof(void (*)(void))) {
         void (*fn)(void);
         memcpy(&fn, p, sizeof fn);

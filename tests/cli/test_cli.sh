@@ -180,6 +180,22 @@ else
   not_ok "train --quiet: accuracies on stdout, nothing on stderr" "exit status $rc"
 fi
 
+# ---- a sparse convnet: --prune / --prune-epoch ----
+expect_train_usage_error "--prune-epoch without --prune" "--prune-epoch needs --prune" --prune-epoch 1
+expect_train_usage_error "--prune 1" "--prune.*out of range" --prune 1
+expect_train_usage_error "--prune-epoch after the last epoch" "--prune-epoch 3 is after the last epoch" \
+  --epochs 2 --prune 0.5 --prune-epoch 3
+sparse=$tmp/sparse.safetensors
+run train --data "$data" --arch convnet --epochs 2 --batch 32 --prune 0.9 --prune-epoch 1 -o "$sparse" --quiet
+if [ "$rc" -eq 0 ] && grep -Eq '^pruned: +90\.00% of the conv weights after epoch 1' "$tmp/out" &&
+   grep -aq '"conv1.weight_mask"' "$sparse" && grep -aq '"conv2.weight_mask"' "$sparse" &&
+   ! grep -aq '"fc1.weight_mask"' "$sparse" && grep -aq '"train.prune":"0.9"' "$sparse"; then
+  ok "train --arch convnet --prune 0.9: conv masks saved, linear layers dense, recipe recorded"
+else
+  not_ok "train --arch convnet --prune 0.9: conv masks saved, linear layers dense, recipe recorded" \
+    "exit status $rc" "$(cat "$tmp/out" "$tmp/err")"
+fi
+
 # ---- predict: .npy of the first 10 test samples ----
 npy=$tmp/l.npy
 run predict --model "$model" --data "$data" --split test --limit 10 --npy "$npy"
@@ -273,6 +289,49 @@ expect_usage_error "eval --forget moon:3" "unknown kind 'moon'" eval --model "$w
 printf '3\nseven\n' >"$tmp/badidx.txt"
 expect_usage_error "eval: a bad line in the index file" "badidx.txt:2" eval --model "$weak" --forget "indices:$tmp/badidx.txt"
 expect_runtime_error "eval: a missing index file" eval --model "$weak" --forget "indices:$tmp/none.txt"
+
+# ---- methods and unlearn ----
+run methods
+if [ "$rc" -eq 0 ] && grep -q '^retrain ' "$tmp/out" && grep -q '^ft ' "$tmp/out" && grep -q '^ga ' "$tmp/out" &&
+   grep -Eq '^ +lr +.*default 0\.01' "$tmp/out"; then
+  ok "methods lists retrain, ft and ga with their parameters"
+else
+  not_ok "methods lists retrain, ft and ga with their parameters" "$(cat "$tmp/out")"
+fi
+sum_before=$(cksum <"$weak")
+run unlearn --model "$weak" --forget class:1 --method ft --param epochs=1 --param lr=0.02 -o "$tmp/ft.safetensors" --json
+if [ "$rc" -eq 0 ] && [ "$(json_field method "$tmp/out")" = '"ft"' ] && [ "$(json_field steps "$tmp/out")" -ge 1 ] &&
+   [ "$(json_field n_forget "$tmp/out")" = 80 ] && [ -s "$tmp/ft.safetensors" ] &&
+   grep -aq '"libforget.unlearn.method":"ft"' "$tmp/ft.safetensors"; then
+  ok "unlearn --method ft --json: method, steps, the metrics, the new model saved"
+else
+  not_ok "unlearn --method ft --json" "exit status $rc" "$(cat "$tmp/out" "$tmp/err")"
+fi
+[ "$(cksum <"$weak")" = "$sum_before" ] && ok "unlearn leaves the input model file untouched" ||
+  not_ok "unlearn leaves the input model file untouched"
+run unlearn --model "$weak" --forget random:0.1 --method retrain -o "$tmp/re.safetensors" --quiet
+if [ "$rc" -eq 0 ] && grep -Eq '^retrain: .* s, [0-9]+ steps' "$tmp/out" && grep -q '^UA ' "$tmp/out"; then
+  ok "unlearn --method retrain: the model's recipe, text report"
+else
+  not_ok "unlearn --method retrain" "exit status $rc" "$(cat "$tmp/out" "$tmp/err")"
+fi
+run bench --model "$weak" --forget class:1 --methods ga,ft --json "$tmp/bench.json" --csv "$tmp/bench.csv" -q
+if [ "$rc" -eq 0 ] && grep -Eq '^retrain +' "$tmp/out" && grep -Eq '^ga +' "$tmp/out" && grep -Eq '^ft +' "$tmp/out" &&
+   [ "$(grep -c '"method"' "$tmp/bench.json")" -eq 3 ] &&
+   grep -q '^{"dataset": ".*", "arch": "mlp", "forget": "class:1", "backend": ".*", "threads": [0-9]*, "seed": 1, "rows": \[' "$tmp/bench.json" &&
+   grep -q '"method": "retrain", "ua": .*"avg_disparity": 0, "seconds": .*"speedup": 1}' "$tmp/bench.json" &&
+   [ "$(wc -l <"$tmp/bench.csv")" -eq 4 ]; then
+  ok "bench --model --methods ga,ft: retrain first, table, JSON rows with the issue's keys, CSV"
+else
+  not_ok "bench --model --methods ga,ft" "exit status $rc" "$(cat "$tmp/out" "$tmp/err" "$tmp/bench.json")"
+fi
+expect_usage_error "bench --methods with an unknown one" "unknown method 'nope'" bench --model "$weak" --forget class:1 --methods ft,nope
+expect_usage_error "bench --param without a method" "expected METHOD.KEY=VALUE" bench --model "$weak" --forget class:1 --param lr=1
+expect_usage_error "unlearn without --method" "missing --method" unlearn --model "$weak" --forget class:1 -o "$tmp/u.safetensors"
+expect_usage_error "unlearn --method nope" "unknown method 'nope'" unlearn --model "$weak" --forget class:1 --method nope -o "$tmp/u.safetensors"
+expect_usage_error "unlearn --param without =" "expected KEY=VALUE" unlearn --model "$weak" --forget class:1 --method ft --param lr -o "$tmp/u.safetensors"
+expect_usage_error "unlearn --param unknown key" "has no parameter 'nope'" unlearn --model "$weak" --forget class:1 --method ft --param nope=1 -o "$tmp/u.safetensors"
+expect_usage_error "unlearn --param out of range" "outside \[1e-08, 10\]" unlearn --model "$weak" --forget class:1 --method ft --param lr=50 -o "$tmp/u.safetensors"
 expect_runtime_error "eval --forget class:9 (no such class)" eval --model "$weak" --forget class:9
 
 # ---- runtime failures: exit 1, one line, no partial output ----

@@ -509,14 +509,6 @@ START_TEST(masks_survive_training_files_and_clones)
 }
 END_TEST
 
-/* the convolution kernels are someone else's work in progress: skip those tests cleanly until
- * the reference backend has them */
-static int have_conv_kernels(void)
-{
-    const lf__backend_iface *r = lf__backend_reference_iface();
-    return r->conv2d_fwd && r->batchnorm_fwd_train && r->maxpool2d_fwd && r->apply_mask;
-}
-
 static Suite *convnet_suite(void)
 {
     Suite *s = suite_create("convnet");
@@ -526,11 +518,9 @@ static Suite *convnet_suite(void)
     tcase_add_test(tc, num_batches_tracked_round_trip);
     tcase_add_test(tc, infers_convnet_from_tensors);
     tcase_add_test(tc, shape_and_name_errors);
-    if (have_conv_kernels()) {
-        tcase_add_test(tc, trains_to_full_accuracy);
-        tcase_add_test(tc, prune_exact_global_sparsity);
-        tcase_add_test(tc, masks_survive_training_files_and_clones);
-    }
+    tcase_add_test(tc, trains_to_full_accuracy);
+    tcase_add_test(tc, prune_exact_global_sparsity);
+    tcase_add_test(tc, masks_survive_training_files_and_clones);
     suite_add_tcase(s, tc);
     return s;
 }

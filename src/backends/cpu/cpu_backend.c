@@ -1,11 +1,14 @@
 /* The cpu backend: host memory like the reference backend, GEMM through OpenBLAS's
- * cblas_sgemm, every other operation from the reference kernels (they are memory-bound and
- * small next to the GEMMs of a training step).
+ * cblas_sgemm, convolution, batch norm and max pooling through oneDNN when built with it
+ * (cpu_dnnl.h: the private state is then its engine, stream and primitive cache), every other
+ * operation from the reference kernels (they are memory-bound and small next to the GEMMs and
+ * convolutions of a training step).
  *
  * Threads: OpenBLAS keeps ONE thread pool per process. create() sets its size from the
  * context's thread count with openblas_set_num_threads(), so with several cpu contexts in one
  * process the most recently created one decides the count for all of them, and a host
- * application that uses OpenBLAS itself shares (and may resize) the same pool.
+ * application that uses OpenBLAS itself shares (and may resize) the same pool. oneDNN runs on
+ * OpenMP with the context's count set around each call (cpu_dnnl.h), so it needs no global.
  *
  * Built without OpenBLAS, lf__backend_cpu_iface() returns NULL and LF_BACKEND_AUTO falls back
  * to the reference backend. */
@@ -19,6 +22,10 @@
 #include <cblas.h>
 
 #include "backends/reference/ref_kernels.h"
+#if LF_HAVE_DNNL
+#include "backends/cpu/cpu_dnnl.h"
+#include "backends/cpu/cpu_ops.h"
+#endif
 
 static int cpu_probe(void)
 {
@@ -27,15 +34,27 @@ static int cpu_probe(void)
 
 static lf_status cpu_create(void **priv, const lf__backend_config *cfg)
 {
-    *priv = NULL;   /* no per-instance state: the BLAS thread pool is process-global */
+    *priv = NULL;   /* without oneDNN no per-instance state: the BLAS pool is process-global */
+    int32_t threads = cfg && cfg->threads >= 1 ? cfg->threads : 1;
     if (cfg && cfg->threads >= 1)
         openblas_set_num_threads(cfg->threads);
+#if LF_HAVE_DNNL
+    lf__cpu_dnnl *d = NULL;
+    LF__TRY(lf__cpu_dnnl_create(&d, threads));
+    *priv = d;
+#else
+    (void)threads;
+#endif
     return LF_OK;
 }
 
 static void cpu_destroy(void *priv)
 {
+#if LF_HAVE_DNNL
+    lf__cpu_dnnl_destroy(priv);
+#else
     (void)priv;
+#endif
 }
 
 static int fits_blasint(int64_t v)
@@ -91,6 +110,29 @@ static const lf__backend_iface cpu_iface = {
     .count_correct = lf__ref_count_correct,
     .rng_uniform = lf__ref_rng_uniform,
     .rng_normal = lf__ref_rng_normal,
+#if LF_HAVE_DNNL
+    .conv2d_fwd = lf__cpu_conv2d_fwd,
+    .conv2d_bwd_data = lf__cpu_conv2d_bwd_data,
+    .conv2d_bwd_weights = lf__cpu_conv2d_bwd_weights,
+    .batchnorm_fwd_train = lf__cpu_batchnorm_fwd_train,
+    .batchnorm_fwd_eval = lf__cpu_batchnorm_fwd_eval,
+    .batchnorm_bwd = lf__cpu_batchnorm_bwd,
+    .maxpool2d_fwd = lf__cpu_maxpool2d_fwd,
+    .maxpool2d_bwd = lf__cpu_maxpool2d_bwd,
+#else
+    .conv2d_fwd = lf__ref_conv2d_fwd,
+    .conv2d_bwd_data = lf__ref_conv2d_bwd_data,
+    .conv2d_bwd_weights = lf__ref_conv2d_bwd_weights,
+    .batchnorm_fwd_train = lf__ref_batchnorm_fwd_train,
+    .batchnorm_fwd_eval = lf__ref_batchnorm_fwd_eval,
+    .batchnorm_bwd = lf__ref_batchnorm_bwd,
+    .maxpool2d_fwd = lf__ref_maxpool2d_fwd,
+    .maxpool2d_bwd = lf__ref_maxpool2d_bwd,
+#endif
+    .avgpool_global_fwd = lf__ref_avgpool_global_fwd,
+    .avgpool_global_bwd = lf__ref_avgpool_global_bwd,
+    .apply_mask = lf__ref_apply_mask,
+    .batchnorm_bwd_eval = lf__ref_batchnorm_bwd_eval,   /* FF/IU/ReMI only: not on the training path */
 };
 
 const lf__backend_iface *lf__backend_cpu_iface(void)

@@ -7,37 +7,13 @@
 #include "core/internal.h"
 #include "core/rng.h"
 #include "backends/reference/ref_kernels.h"
+#include "backends/reference/ref_check.h"
 
 /* Columns accumulated at once in double by gemm and bias_bwd: a stack buffer instead of a
  * hidden allocation, small enough to stay in L1. */
 enum { ACC_BLOCK = 256 };
 
 /* ---- argument checks ---- */
-
-static lf_status check_count(const char *op, const char *what, int64_t n)
-{
-    if (n < 0)
-        return lf__error(LF_E_INVALID_ARG, "%s: %s = %lld is negative", op, what, (long long)n);
-    return LF_OK;
-}
-
-static lf_status check_ptr(const char *op, const char *what, const void *p, int64_t n)
-{
-    if (n > 0 && !p)
-        return lf__error(LF_E_INVALID_ARG, "%s: %s is NULL", op, what);
-    return LF_OK;
-}
-
-/* rows and cols non-negative, and rows·cols representable (it indexes the buffers). */
-static lf_status check_matrix(const char *op, int64_t rows, int64_t cols)
-{
-    LF__TRY(check_count(op, "rows", rows));
-    LF__TRY(check_count(op, "columns", cols));
-    if (cols > 0 && rows > INT64_MAX / cols)
-        return lf__error(LF_E_INVALID_ARG, "%s: %lld x %lld elements overflow", op,
-                         (long long)rows, (long long)cols);
-    return LF_OK;
-}
 
 /* Every label in [0, classes): the losses index rows by label. */
 static lf_status check_labels(const char *op, const int32_t *labels, int64_t n, int64_t classes)

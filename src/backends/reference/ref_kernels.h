@@ -64,4 +64,43 @@ lf_status lf__ref_rng_uniform(void *priv, float *out, int64_t n, uint64_t seed, 
 lf_status lf__ref_rng_normal(void *priv, float *out, int64_t n, uint64_t seed, uint64_t stream,
                              uint64_t offset, float mean, float std);
 
+/* ---- convolutional models (ref_conv.c, ref_norm.c, ref_pool.c) ---- */
+/* Shape checks other host backends reuse before their own kernels run. */
+lf_status lf__ref_conv2d_check(const char *op, const lf__conv2d_shape *s);
+lf_status lf__ref_batchnorm_check(const char *op, int64_t n, int64_t c, int64_t s);
+lf_status lf__ref_maxpool2d_check(const char *op, int64_t n, int64_t c, int64_t h, int64_t w,
+                                  int64_t k);
+
+lf_status lf__ref_conv2d_fwd(void *priv, float *y, const float *x, const float *w,
+                             const float *bias, const lf__conv2d_shape *s);
+lf_status lf__ref_conv2d_bwd_data(void *priv, float *dx, const float *dy, const float *w,
+                                  const lf__conv2d_shape *s);
+lf_status lf__ref_conv2d_bwd_weights(void *priv, float *dw, float *dbias, const float *dy,
+                                     const float *x, const lf__conv2d_shape *s);
+lf_status lf__ref_batchnorm_fwd_train(void *priv, float *y, float *save_mean, float *save_invstd,
+                                      float *running_mean, float *running_var, const float *x,
+                                      const float *gamma, const float *beta, int64_t n, int64_t c,
+                                      int64_t s, float momentum, float eps);
+lf_status lf__ref_batchnorm_fwd_eval(void *priv, float *y, const float *x, const float *gamma,
+                                     const float *beta, const float *running_mean,
+                                     const float *running_var, int64_t n, int64_t c, int64_t s,
+                                     float eps);
+lf_status lf__ref_batchnorm_bwd(void *priv, float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *gamma, const float *save_mean,
+                                const float *save_invstd, int64_t n, int64_t c, int64_t s);
+lf_status lf__ref_batchnorm_bwd_eval(void *priv, float *dx, float *dgamma, float *dbeta,
+                                     const float *dy, const float *x, const float *gamma,
+                                     const float *running_mean, const float *running_var,
+                                     int64_t n, int64_t c, int64_t s, float eps);
+/* idx holds each maximum's offset within its h×w plane */
+lf_status lf__ref_maxpool2d_fwd(void *priv, float *y, int32_t *idx, const float *x, int64_t n,
+                                int64_t c, int64_t h, int64_t w, int64_t k);
+lf_status lf__ref_maxpool2d_bwd(void *priv, float *dx, const float *dy, const int32_t *idx,
+                                int64_t n, int64_t c, int64_t h, int64_t w, int64_t k);
+lf_status lf__ref_avgpool_global_fwd(void *priv, float *y, const float *x, int64_t n, int64_t c,
+                                     int64_t s);
+lf_status lf__ref_avgpool_global_bwd(void *priv, float *dx, const float *dy, int64_t n, int64_t c,
+                                     int64_t s);
+lf_status lf__ref_apply_mask(void *priv, float *x, const uint8_t *mask, int64_t n);
+
 #endif

@@ -97,6 +97,18 @@ static const lf__backend_iface reference_iface = {
     .count_correct = lf__ref_count_correct,
     .rng_uniform = lf__ref_rng_uniform,
     .rng_normal = lf__ref_rng_normal,
+    .conv2d_fwd = lf__ref_conv2d_fwd,
+    .conv2d_bwd_data = lf__ref_conv2d_bwd_data,
+    .conv2d_bwd_weights = lf__ref_conv2d_bwd_weights,
+    .batchnorm_fwd_train = lf__ref_batchnorm_fwd_train,
+    .batchnorm_fwd_eval = lf__ref_batchnorm_fwd_eval,
+    .batchnorm_bwd = lf__ref_batchnorm_bwd,
+    .maxpool2d_fwd = lf__ref_maxpool2d_fwd,
+    .maxpool2d_bwd = lf__ref_maxpool2d_bwd,
+    .avgpool_global_fwd = lf__ref_avgpool_global_fwd,
+    .avgpool_global_bwd = lf__ref_avgpool_global_bwd,
+    .apply_mask = lf__ref_apply_mask,
+    .batchnorm_bwd_eval = lf__ref_batchnorm_bwd_eval,
 };
 
 const lf__backend_iface *lf__backend_reference_iface(void)

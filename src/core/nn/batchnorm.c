@@ -87,3 +87,10 @@ lf_status lf__bn_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const fl
     return LF__BE(ctx, batchnorm_bwd, dx, L->dgamma, L->dbeta, dy, x, L->gamma, save_mean,
                   save_invstd, n, L->c, s);
 }
+
+lf_status lf__bn_bwd_eval(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
+                          const float *x, int64_t n, int64_t s)
+{
+    return LF__BE(ctx, batchnorm_bwd_eval, dx, L->dgamma, L->dbeta, dy, x, L->gamma,
+                  L->running_mean, L->running_var, n, L->c, s, BN_EPS);
+}

@@ -263,9 +263,6 @@ static lf_status convnet_backward(lf_model *m, const float *dlogits, int64_t n, 
     if (!st || st->n != n)
         return lf__error(LF_E_STATE, "convnet: backward over %lld rows without a forward over them",
                          (long long)n);
-    if (!st->train)
-        return lf__error(LF_E_UNSUPPORTED, "convnet: backward after an eval-mode forward (batch norm "
-                         "backward is implemented for train mode only)");
     LF__TRY(lf__model_ensure_grads(m));
     convnet_layers L;
     LF__TRY(bind_layers(m, &L));
@@ -282,13 +279,19 @@ static lf_status convnet_backward(lf_model *m, const float *dlogits, int64_t n, 
 
     LF__TRY(LF__BE(ctx, maxpool2d_bwd, ga, gb, st->idx2, n, C2, d.h2, d.w2, POOL));
     LF__TRY(LF__BE(ctx, relu_bwd, ga, ga, st->a2, n * (int64_t)d.s2));
-    LF__TRY(lf__bn_bwd(ctx, &L.bn2, gb, ga, st->c2, st->save2, st->save2 + C2, n, d.h2 * d.w2));
+    if (st->train)
+        LF__TRY(lf__bn_bwd(ctx, &L.bn2, gb, ga, st->c2, st->save2, st->save2 + C2, n, d.h2 * d.w2));
+    else
+        LF__TRY(lf__bn_bwd_eval(ctx, &L.bn2, gb, ga, st->c2, n, d.h2 * d.w2));
     lf__conv2d_shape s2 = lf__conv_shape(&L.conv2, n, d.h2, d.w2);
     LF__TRY(lf__conv_bwd(ctx, &L.conv2, ga, gb, st->p1, &s2));
 
     LF__TRY(LF__BE(ctx, maxpool2d_bwd, gb, ga, st->idx1, n, C1, d.h, d.w, POOL));
     LF__TRY(LF__BE(ctx, relu_bwd, gb, gb, st->a1, n * (int64_t)d.s1));
-    LF__TRY(lf__bn_bwd(ctx, &L.bn1, ga, gb, st->c1, st->save1, st->save1 + C1, n, d.h * d.w));
+    if (st->train)
+        LF__TRY(lf__bn_bwd(ctx, &L.bn1, ga, gb, st->c1, st->save1, st->save1 + C1, n, d.h * d.w));
+    else
+        LF__TRY(lf__bn_bwd_eval(ctx, &L.bn1, ga, gb, st->c1, n, d.h * d.w));
     lf__conv2d_shape s1 = lf__conv_shape(&L.conv1, n, d.h, d.w);
     LF__TRY(lf__conv_bwd(ctx, &L.conv1, dx, ga, st->x, &s1));
     return LF_OK;

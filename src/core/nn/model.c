@@ -8,7 +8,7 @@
 
 /* ---- the built-in architectures ---- */
 
-static const lf__arch *const arch_registry[] = { &lf__arch_mlp, &lf__arch_convnet };
+static const lf__arch *const arch_registry[] = { &lf__arch_mlp, &lf__arch_convnet, &lf__arch_resnet18 };
 #define N_ARCHS (sizeof arch_registry / sizeof arch_registry[0])
 
 const lf__arch *lf__arch_find(const char *name)

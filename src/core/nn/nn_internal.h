@@ -8,6 +8,7 @@
 /* ---- architectures (one file each) ---- */
 extern const lf__arch lf__arch_mlp;
 extern const lf__arch lf__arch_convnet;
+extern const lf__arch lf__arch_resnet18;
 
 /* ---- backend memory with overflow-checked sizes ---- */
 /* *p = count × elem_size bytes of ctx's backend memory (zeroed when zero != 0); errors name what. */
@@ -85,6 +86,10 @@ lf_status lf__bn_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *sa
 lf_status lf__bn_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
                      const float *x, const float *save_mean, const float *save_invstd, int64_t n,
                      int64_t s);
+/* Backward through an eval-mode forward (fixed running statistics): what FF, IU and ReMI need
+ * for gradients of a model in eval mode. */
+lf_status lf__bn_bwd_eval(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
+                          const float *x, int64_t n, int64_t s);
 
 /* ---- a batch staged in backend memory, shared by inference and training ---- */
 typedef struct lf__batch {
@@ -127,5 +132,16 @@ lf_status lf__train_options_resolve(lf_train_options *out, const lf_train_option
  * lr·gamma^(milestones <= epoch) (PyTorch MultiStepLR); cosine lr·(1 + cos(π·epoch/epochs))/2
  * (PyTorch CosineAnnealingLR, eta_min 0, T_max = epochs). */
 double lf__lr_at_epoch(const lf_train_options *o, int32_t epoch);
+/* lf_model_train with the mean cross-entropy multiplied by loss_sign (-1: gradient ascent, as
+ * GA unlearning does) and progress reported under `phase`. */
+lf_status lf__model_train_signed(lf_model *model, const lf_dataset *ds, const lf_train_options *opts,
+                                 float loss_sign, const char *phase, lf_train_result *result);
+/* Called after each step's backward, before its SGD step: may add terms to m->grads (a
+ * regulariser's subgradient). epoch is 0-based, of `epochs`. */
+typedef lf_status (*lf__grad_hook)(void *user, lf_model *m, int32_t epoch, int32_t epochs);
+/* lf__model_train_signed with a gradient hook (NULL: none). */
+lf_status lf__model_train_hooked(lf_model *model, const lf_dataset *ds, const lf_train_options *opts,
+                                 float loss_sign, const char *phase, lf__grad_hook hook,
+                                 void *hook_user, lf_train_result *result);
 
 #endif

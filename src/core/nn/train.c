@@ -103,6 +103,10 @@ typedef struct train_run {
     float     *probs, *loss, *dlogits;     /* backend: batch × classes, batch, batch × classes */
     float     *loss_host, *weight_host;    /* host: batch */
     int64_t   *order;                      /* host: the epoch's sample order */
+    float      loss_sign;                  /* +1 minimises the cross-entropy, -1 maximises it */
+    const char *phase;                     /* progress phase name */
+    lf__grad_hook hook;                    /* extra gradient terms (may be NULL) */
+    void      *hook_user;
     float     *saved_params, *saved_buffers;   /* backend: the snapshot */
     int        saved;                          /* the snapshot has been taken */
     size_t     n_samples;
@@ -210,12 +214,15 @@ static lf_status train_step(train_run *r, const lf_train_options *o, float lr, s
     int64_t correct = 0;
     LF__TRY(LF__BE(ctx, count_correct, &correct, b->logits, b->labels, rows, C));
 
-    /* the batch mean: each sample's loss weighs 1/rows, like reduction='mean' */
+    /* the batch mean: each sample's loss weighs 1/rows, like reduction='mean' (negated for
+     * gradient ascent) */
     for (int64_t i = 0; i < rows; i++)
-        r->weight_host[i] = 1.0f / (float)rows;
+        r->weight_host[i] = r->loss_sign / (float)rows;
     LF__TRY(lf__model_zero_grads(m));
     LF__TRY(LF__BE(ctx, softmax_xent_bwd, r->dlogits, r->probs, b->labels, r->weight_host, rows, C));
     LF__TRY(m->arch->backward(m, r->dlogits, rows, NULL, NULL));
+    if (r->hook)
+        LF__TRY(r->hook(r->hook_user, m, epoch, o->epochs));
     LF__TRY(lf__model_sgd_step(m, lr, (float)o->momentum, (float)o->weight_decay));
 
     es->loss_sum += sum;
@@ -253,7 +260,7 @@ static lf_status train_loop(train_run *r, const lf_train_options *o, lf_train_re
             step++;
             if (o->progress) {
                 lf_progress p = { (uint32_t)sizeof p, e, step, total, es.loss_sum / (double)es.seen,
-                                  (double)es.correct / (double)es.seen, "train" };
+                                  (double)es.correct / (double)es.seen, r->phase };
                 if (o->progress(o->progress_user, &p) != 0)
                     return lf__error(LF_E_ABORTED, "lf_model_train: aborted by the progress callback "
                                      "at epoch %d, step %lld", (int)e, (long long)step);
@@ -272,6 +279,19 @@ static lf_status train_loop(train_run *r, const lf_train_options *o, lf_train_re
 lf_status lf_model_train(lf_model *model, const lf_dataset *ds, const lf_train_options *opts,
                          lf_train_result *result)
 {
+    return lf__model_train_signed(model, ds, opts, 1.0f, "train", result);
+}
+
+lf_status lf__model_train_signed(lf_model *model, const lf_dataset *ds, const lf_train_options *opts,
+                                 float loss_sign, const char *phase, lf_train_result *result)
+{
+    return lf__model_train_hooked(model, ds, opts, loss_sign, phase, NULL, NULL, result);
+}
+
+lf_status lf__model_train_hooked(lf_model *model, const lf_dataset *ds, const lf_train_options *opts,
+                                 float loss_sign, const char *phase, lf__grad_hook hook,
+                                 void *hook_user, lf_train_result *result)
+{
     LF__CHECK_ARG(model, "lf_model_train: model is NULL");
     LF__CHECK_ARG(ds, "lf_model_train: ds is NULL");
     lf_train_result res = LF_TRAIN_RESULT_INIT;
@@ -289,6 +309,10 @@ lf_status lf_model_train(lf_model *model, const lf_dataset *ds, const lf_train_o
     int64_t batch = o.batch_size < (int64_t)ds->n ? o.batch_size : (int64_t)ds->n;
     train_run r;
     lf_status st = run_alloc(&r, model, ds, batch);
+    r.loss_sign = loss_sign;
+    r.phase = phase;
+    r.hook = hook;
+    r.hook_user = hook_user;
     if (st == LF_OK)
         st = snapshot(&r);
     if (st == LF_OK)
