@@ -205,6 +205,10 @@ void cli_session_close(cli_session *s);
 int  cli_session_evaluate(const cli_session *s, lf_model *model, lf_metrics *m);
 /* Retrain's parameters from the recipe in the model's metadata (other methods: nothing). */
 int  cli_apply_recipe(lf_request *req, const lf_model *model);
+/* A request for `method` on the session's train split, forget set and validation split (the
+ * holdout), with `seed` and, for retrain, the model's recipe. The caller destroys *out, also
+ * on failure. */
+int  cli_session_request(const cli_session *s, const char *method, uint64_t seed, lf_request **out);
 
 /* ---- output (report.c, progress.c, npy.c) ---- */
 

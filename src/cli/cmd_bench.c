@@ -169,18 +169,7 @@ static int run_method(const cli_session *s, const bench_args *a, uint64_t seed, 
 {
     lf_request *req = NULL;
     lf_model *out = NULL;
-    lf_status st = lf_request_create(&req, s->ctx, method);
-    if (st == LF_OK)
-        st = lf_request_set_train(req, s->train);
-    if (st == LF_OK)
-        st = lf_request_set_forget(req, &s->f.spec);
-    if (st == LF_OK)
-        st = lf_request_set_holdout(req, s->val);
-    if (st == LF_OK)
-        st = lf_request_set_seed(req, seed);
-    int rc = st == LF_OK ? CLI_EXIT_OK : cli_lib_error(st, "cannot set up the %s request", method);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_apply_recipe(req, s->model);
+    int rc = cli_session_request(s, method, seed, &req);
     if (rc == CLI_EXIT_OK)
         rc = apply_params(req, method, &a->params);
     if (rc == CLI_EXIT_OK) {
@@ -192,7 +181,7 @@ static int run_method(const cli_session *s, const bench_args *a, uint64_t seed, 
         if (!a->rt.quiet)
             fprintf(stderr, "%s:\n", method);
         lf_unlearn_result result = LF_UNLEARN_RESULT_INIT;
-        st = lf_unlearn(req, s->model, &out, &result);
+        lf_status st = lf_unlearn(req, s->model, &out, &result);
         cli_progress_finish(&progress);
         if (st != LF_OK)
             rc = cli_lib_error(st, "%s failed", method);

@@ -126,20 +126,8 @@ int cmd_unlearn(int argc, char **argv)
     lf_model *out = NULL;
     if ((rc = cli_session_open(&ses, "unlearn", &a.rt, a.model, a.data, a.forget, a.seed)) != CLI_EXIT_OK)
         goto done;
-    lf_status st = lf_request_create(&req, ses.ctx, a.method);
-    if (st == LF_OK)
-        st = lf_request_set_train(req, ses.train);
-    if (st == LF_OK)
-        st = lf_request_set_forget(req, &ses.f.spec);
-    if (st == LF_OK)
-        st = lf_request_set_holdout(req, ses.val);
-    if (st == LF_OK)
-        st = lf_request_set_seed(req, a.seed ? a.seed : ses.recipe.seed);
-    if (st != LF_OK) {
-        rc = cli_lib_error(st, "cannot set up the %s request", a.method);
-        goto done;
-    }
-    if ((rc = cli_apply_recipe(req, ses.model)) != CLI_EXIT_OK || (rc = apply_params(req, &a.params)) != CLI_EXIT_OK)
+    if ((rc = cli_session_request(&ses, a.method, a.seed ? a.seed : ses.recipe.seed, &req)) != CLI_EXIT_OK ||
+        (rc = apply_params(req, &a.params)) != CLI_EXIT_OK)
         goto done;
 
     double epochs = 1;
@@ -148,7 +136,7 @@ int cmd_unlearn(int argc, char **argv)
     cli_progress_init(&progress, a.rt.quiet || a.rt.json, (int32_t)epochs);
     lf_request_set_progress(req, cli_progress_callback, &progress);
     lf_unlearn_result result = LF_UNLEARN_RESULT_INIT;
-    st = lf_unlearn(req, ses.model, &out, &result);
+    lf_status st = lf_unlearn(req, ses.model, &out, &result);
     cli_progress_finish(&progress);
     if (st != LF_OK) {
         rc = cli_lib_error(st, "%s failed", a.method);

@@ -80,6 +80,22 @@ int cli_apply_recipe(lf_request *req, const lf_model *model)
     return CLI_EXIT_OK;
 }
 
+int cli_session_request(const cli_session *s, const char *method, uint64_t seed, lf_request **out)
+{
+    lf_status st = lf_request_create(out, s->ctx, method);
+    if (st == LF_OK)
+        st = lf_request_set_train(*out, s->train);
+    if (st == LF_OK)
+        st = lf_request_set_forget(*out, &s->f.spec);
+    if (st == LF_OK)
+        st = lf_request_set_holdout(*out, s->val);
+    if (st == LF_OK)
+        st = lf_request_set_seed(*out, seed);
+    if (st != LF_OK)
+        return cli_lib_error(st, "cannot set up the %s request", method);
+    return cli_apply_recipe(*out, s->model);
+}
+
 void cli_metrics_json(cli_json *j, const lf_metrics *m)
 {
     cli_json_num(j, "ua", m->ua);
