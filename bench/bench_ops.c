@@ -1,8 +1,10 @@
 /* Times the convolutional-model ops of the backend interface on the convnet's shapes (batch 128,
  * Fashion-MNIST 1×28×28): conv1 1→32 and conv2 32→64 (3×3, pad 1) forward, backward data and
- * backward weights, their batch norms and 2×2 max pools, for the cpu and reference backends.
+ * backward weights, their batch norms and ReLUs (apart and fused) and 2×2 max pools, for the
+ * cpu and reference backends.
  *
- *   bench_ops [--threads N] [--reps R] [--ref-reps R]   (defaults 2, 20, 1)
+ *   bench_ops [--threads N] [--reps R] [--ref-reps R] [--net convnet|resnet18]
+ *             (defaults 2, 20, 1, convnet; resnet18: its 3×3 stride-1 shapes, 64@28² to 512@4²)
  *
  * Each op runs once untimed (the cpu backend builds its oneDNN primitives then); the fastest
  * and the median of the timed repetitions are printed, in ms, and the speed-up compares the
@@ -56,10 +58,12 @@ typedef struct layer {
     int32_t         *idx;
 } layer;
 
-enum { CONV_FWD, CONV_BWD_DATA, CONV_BWD_WEIGHTS, BN_FWD, BN_BWD, POOL_FWD, POOL_BWD, N_OPS };
+enum { CONV_FWD, CONV_BWD_DATA, CONV_BWD_WEIGHTS, BN_FWD, BN_BWD, RELU_FWD, RELU_BWD, BN_RELU_FWD,
+       BN_RELU_BWD, POOL_FWD, POOL_BWD, N_OPS };
 static const char *const op_names[] = { "conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights",
-                                        "batchnorm_fwd_train", "batchnorm_bwd", "maxpool2d_fwd",
-                                        "maxpool2d_bwd" };
+                                        "batchnorm_fwd_train", "batchnorm_bwd", "relu_fwd",
+                                        "relu_bwd", "batchnorm_relu_fwd", "batchnorm_relu_bwd",
+                                        "maxpool2d_fwd", "maxpool2d_bwd" };
 
 static lf_status run_op(const bench_be *be, const layer *l, int op)
 {
@@ -76,6 +80,16 @@ static lf_status run_op(const bench_be *be, const layer *l, int op)
     case BN_BWD:   /* dy of the conv's output size serves as both dy and dx */
         return f->batchnorm_bwd(be->priv, l->dy, l->dgamma, l->dbeta, l->dy, l->y, l->gamma,
                                 l->mean, l->invstd, n, c, hw * hw);
+    case RELU_FWD: /* in place, as the architectures run it */
+        return f->relu_fwd(be->priv, l->bn_y, l->bn_y, n * c * hw * hw);
+    case RELU_BWD:
+        return f->relu_bwd(be->priv, l->dy, l->dy, l->bn_y, n * c * hw * hw);
+    case BN_RELU_FWD:
+        return f->batchnorm_relu_fwd_train(be->priv, l->bn_y, l->mean, l->invstd, l->rm, l->rv,
+                                           l->y, l->gamma, l->beta, n, c, hw * hw, 0.1f, 1e-5f);
+    case BN_RELU_BWD:
+        return f->batchnorm_relu_bwd(be->priv, l->dy, l->dgamma, l->dbeta, l->dy, l->bn_y, l->y,
+                                     l->gamma, l->mean, l->invstd, n, c, hw * hw);
     case POOL_FWD: return f->maxpool2d_fwd(be->priv, l->pool_y, l->idx, l->bn_y, n, c, hw, hw, 2);
     default:       return f->maxpool2d_bwd(be->priv, l->bn_y, l->pool_y, l->idx, n, c, hw, hw, 2);
     }
@@ -145,15 +159,19 @@ static void bench_layer(const bench_be *bes, int n_be, lf__rng *r, int64_t n, in
 int main(int argc, char **argv)
 {
     int threads = 2, reps = 20, ref_reps = 1;
+    const char *net = "convnet";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--threads") == 0)
+        if (strcmp(argv[i], "--net") == 0)
+            net = argv[i + 1];
+        else if (strcmp(argv[i], "--threads") == 0)
             threads = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--reps") == 0)
             reps = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--ref-reps") == 0)
             ref_reps = atoi(argv[i + 1]);
         else {
-            fprintf(stderr, "usage: bench_ops [--threads N] [--reps R] [--ref-reps R]\n");
+            fprintf(stderr, "usage: bench_ops [--threads N] [--reps R] [--ref-reps R] "
+                            "[--net convnet|resnet18]\n");
             return 2;
         }
     }
@@ -174,8 +192,13 @@ int main(int argc, char **argv)
     printf(n_be == 2 ? " %8s\n" : "\n", "speed-up");
     lf__rng r;
     lf__rng_init(&r, 1, 0);
-    bench_layer(bes, n_be, &r, 128, 1, 28, 32);
-    bench_layer(bes, n_be, &r, 128, 32, 14, 64);
+    if (strcmp(net, "resnet18") == 0) {
+        for (int k = 0; k < 4; k++)
+            bench_layer(bes, n_be, &r, 128, 64 << k, (int64_t[]){ 28, 14, 7, 4 }[k], 64 << k);
+    } else {
+        bench_layer(bes, n_be, &r, 128, 1, 28, 32);
+        bench_layer(bes, n_be, &r, 128, 32, 14, 64);
+    }
     for (int b = 0; b < n_be; b++)
         bes[b].iface->destroy(bes[b].priv);
     return 0;

@@ -18,7 +18,7 @@
 
 #include "libforget/common.h"
 
-#define LF__BACKEND_IFACE_VERSION 2
+#define LF__BACKEND_IFACE_VERSION 3
 
 typedef struct lf__backend_config {
     int32_t threads;  /* >= 1 */
@@ -151,7 +151,27 @@ typedef struct lf__backend_iface {
                                     const float *dy, const float *x, const float *gamma,
                                     const float *running_mean, const float *running_var,
                                     int64_t n, int64_t c, int64_t s, float eps);
-    /* ---- version 2 ends here; append below ---- */
+    /* ---- version 2 ends here ---- */
+
+    /* ---- version 3: batch norm fused with the ReLU after it (one pass over the data instead
+     * of two; each is exactly its unfused composition) ---- */
+    /* y = relu(batchnorm_fwd_train(x)); y may not be x */
+    lf_status (*batchnorm_relu_fwd_train)(void *priv, float *y, float *save_mean, float *save_invstd,
+                                          float *running_mean, float *running_var, const float *x,
+                                          const float *gamma, const float *beta, int64_t n,
+                                          int64_t c, int64_t s, float momentum, float eps);
+    /* y = relu(batchnorm_fwd_eval(x)) */
+    lf_status (*batchnorm_relu_fwd_eval)(void *priv, float *y, const float *x, const float *gamma,
+                                         const float *beta, const float *running_mean,
+                                         const float *running_var, int64_t n, int64_t c, int64_t s,
+                                         float eps);
+    /* relu_bwd then batchnorm_bwd: dx = batchnorm_bwd(dy·[y > 0]) with y the fused forward's
+     * output (dx overwritten, may be dy; dgamma, dbeta +=) */
+    lf_status (*batchnorm_relu_bwd)(void *priv, float *dx, float *dgamma, float *dbeta,
+                                    const float *dy, const float *y, const float *x,
+                                    const float *gamma, const float *save_mean,
+                                    const float *save_invstd, int64_t n, int64_t c, int64_t s);
+    /* ---- version 3 ends here; append below ---- */
 } lf__backend_iface;
 
 /* A backend instance: its table and private state. */

@@ -207,6 +207,115 @@ START_TEST(elementwise)
 }
 END_TEST
 
+/* Bit for bit (NaN payloads and the sign of zero included); one assertion, as Check's cost
+ * per assertion adds up over large arrays. */
+static void assert_same_bits(const char *what, const float *got, const float *want, size_t n)
+{
+    size_t i = 0;
+    while (i < n && memcmp(&got[i], &want[i], sizeof got[i]) == 0)
+        i++;
+    ck_assert_msg(i == n, "%s[%zu]: cpu %.9g, reference %.9g", what, i, i < n ? got[i] : 0.0f,
+                  i < n ? want[i] : 0.0f);
+}
+
+/* Random values in [lo, hi) with NaN, ±inf and ±0 sprinkled in. */
+static float *special_vec(lf__rng *r, size_t n, double lo, double hi)
+{
+    static const float specials[] = { NAN, INFINITY, -INFINITY, 0.0f, -0.0f };
+    float *p = random_vec(r, n, lo, hi);
+    for (size_t i = 0; i < n; i += 97)
+        p[i] = specials[(i / 97) % 5];
+    return p;
+}
+
+/* The element-wise ops the cpu backend runs on several threads (large n, an odd length for the
+ * vector tails), in and out of place: the same float operations as the reference per element,
+ * so the same bits. */
+START_TEST(elementwise_large_bitwise)
+{
+    lf__rng r;
+    lf__rng_init(&r, 450, 0);
+    const int64_t n = 300007;
+    size_t total = (size_t)n;
+    float *x = special_vec(&r, total, -2, 2), *dy = special_vec(&r, total, -1, 1);
+    float *y_ref = nan_vec(total), *y_cpu = nan_vec(total);
+    BOTH(relu_fwd, (ref_priv, y_ref, x, n), (cpu_priv, y_cpu, x, n));
+    assert_same_bits("relu_fwd", y_cpu, y_ref, total);
+    float *in_place = copy_vec(x, total);
+    ck_assert_lf_ok(cpu_be->relu_fwd(cpu_priv, in_place, in_place, n));
+    assert_same_bits("relu_fwd in place", in_place, y_ref, total);
+
+    float *dx_ref = nan_vec(total), *dx_cpu = nan_vec(total);
+    BOTH(relu_bwd, (ref_priv, dx_ref, dy, x, n), (cpu_priv, dx_cpu, dy, x, n));
+    assert_same_bits("relu_bwd", dx_cpu, dx_ref, total);
+    memcpy(in_place, dy, total * sizeof *in_place);
+    ck_assert_lf_ok(cpu_be->relu_bwd(cpu_priv, in_place, in_place, x, n));
+    assert_same_bits("relu_bwd in place", in_place, dx_ref, total);
+
+    float *a_ref = copy_vec(dy, total), *a_cpu = copy_vec(dy, total);
+    BOTH(axpby, (ref_priv, a_ref, 0.3f, x, -1.25f, n), (cpu_priv, a_cpu, 0.3f, x, -1.25f, n));
+    assert_same_bits("axpby", a_cpu, a_ref, total);
+    BOTH(axpby, (ref_priv, a_ref, 1.0f, x, 1.0f, n), (cpu_priv, a_cpu, 1.0f, x, 1.0f, n));
+    assert_same_bits("axpby a=b=1", a_cpu, a_ref, total);
+    float *z_ref = nan_vec(total), *z_cpu = nan_vec(total);
+    BOTH(axpby, (ref_priv, z_ref, -2.0f, x, 0.0f, n), (cpu_priv, z_cpu, -2.0f, x, 0.0f, n));
+    assert_same_bits("axpby b=0", z_cpu, z_ref, total);
+
+    uint8_t *mask = malloc(total);
+    ck_assert_ptr_nonnull(mask);
+    for (size_t i = 0; i < total; i++)
+        mask[i] = (uint8_t)(lf__rng_below(&r, 3) == 0 ? 0 : 1 + lf__rng_below(&r, 255));
+    float *m_ref = copy_vec(x, total), *m_cpu = copy_vec(x, total);
+    BOTH(apply_mask, (ref_priv, m_ref, mask, n), (cpu_priv, m_cpu, mask, n));
+    assert_same_bits("apply_mask", m_cpu, m_ref, total);
+    free(x), free(dy), free(y_ref), free(y_cpu), free(in_place), free(dx_ref), free(dx_cpu);
+    free(a_ref), free(a_cpu), free(z_ref), free(z_cpu), free(mask), free(m_ref), free(m_cpu);
+}
+END_TEST
+
+/* sgd_step on many threads: every combination of momentum, first step and weight decay, with
+ * zeros of both signs and non-finite values in the inputs, bit for bit. */
+START_TEST(sgd_large_bitwise)
+{
+    lf__rng r;
+    lf__rng_init(&r, 650, 0);
+    const int64_t n = 200003;
+    size_t total = (size_t)n;
+    float *w_ref = special_vec(&r, total, -1, 1), *w_cpu = copy_vec(w_ref, total);
+    float *b_ref = nan_vec(total), *b_cpu = nan_vec(total);   /* first step: overwritten */
+    static const float wds[] = { 5e-4f, 0.0f };
+    for (int step = 0; step < 4; step++) {
+        float *g = special_vec(&r, total, -1, 1);
+        float wd = wds[step % 2];
+        BOTH(sgd_step, (ref_priv, w_ref, b_ref, g, n, 0.05f, 0.9f, wd, step < 2),
+                       (cpu_priv, w_cpu, b_cpu, g, n, 0.05f, 0.9f, wd, step < 2));
+        assert_same_bits("sgd w", w_cpu, w_ref, total);
+        assert_same_bits("sgd buf", b_cpu, b_ref, total);
+        BOTH(sgd_step, (ref_priv, w_ref, NULL, g, n, 0.1f, 0.0f, wd, 0),
+                       (cpu_priv, w_cpu, NULL, g, n, 0.1f, 0.0f, wd, 0));
+        assert_same_bits("sgd w (no momentum)", w_cpu, w_ref, total);
+        free(g);
+    }
+    free(w_ref), free(w_cpu), free(b_ref), free(b_cpu);
+}
+END_TEST
+
+/* The cpu kernels keep the reference's argument checks. */
+START_TEST(elementwise_rejects_like_the_reference)
+{
+    float x[4] = { 0 };
+    ck_assert_lf_status(cpu_be->relu_fwd(cpu_priv, x, x, -1), LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->relu_fwd(cpu_priv, NULL, x, 4), LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->relu_bwd(cpu_priv, x, x, NULL, 4), LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->axpby(cpu_priv, x, 1.0f, NULL, 1.0f, 4), LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->sgd_step(cpu_priv, x, NULL, x, 4, 0.1f, 0.9f, 0.0f, 0), LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->apply_mask(cpu_priv, x, NULL, 4), LF_E_INVALID_ARG);
+    /* empty inputs are fine, NULL pointers included */
+    ck_assert_lf_ok(cpu_be->relu_fwd(cpu_priv, NULL, NULL, 0));
+    ck_assert_lf_ok(cpu_be->sgd_step(cpu_priv, NULL, NULL, NULL, 0, 0.1f, 0.9f, 0.0f, 1));
+}
+END_TEST
+
 START_TEST(losses)
 {
     lf__rng r;
@@ -313,12 +422,15 @@ END_TEST
 static void assert_close_norm(const char *what, const float *got, const float *want, size_t n)
 {
     double max_ref = 0, max_err = 0;
+    size_t bad = n;   /* the first non-finite element: one assertion, not one per element */
     for (size_t i = 0; i < n; i++) {
-        ck_assert_msg(isfinite(got[i]) && isfinite(want[i]), "%s[%zu]: cpu %g, reference %g", what,
-                      i, got[i], want[i]);
+        if (bad == n && !(isfinite(got[i]) && isfinite(want[i])))
+            bad = i;
         max_ref = fmax(max_ref, fabs((double)want[i]));
         max_err = fmax(max_err, fabs((double)got[i] - want[i]));
     }
+    ck_assert_msg(bad == n, "%s[%zu]: cpu %g, reference %g", what, bad, bad < n ? got[bad] : 0.0f,
+                  bad < n ? want[bad] : 0.0f);
     ck_assert_msg(max_err <= RTOL_CONV * fmax(max_ref, 1e-30), "%s: error %g of %g", what, max_err,
                   max_ref);
 }
@@ -423,7 +535,9 @@ END_TEST
 
 /* n, c, s: BatchNorm2d planes, BatchNorm1d (s = 1), batch 1 */
 static const int64_t bn_cases[][3] = { { 4, 3, 35 }, { 1, 5, 49 }, { 16, 7, 1 }, { 2, 64, 196 },
-                                       { 128, 4, 1 } };
+                                       { 128, 4, 1 },
+                                       /* large enough for the cpu backend's threads */
+                                       { 8, 32, 196 }, { 64, 128, 16 } };
 
 START_TEST(batchnorm_all_passes)
 {
@@ -476,6 +590,70 @@ START_TEST(batchnorm_all_passes)
 }
 END_TEST
 
+/* Batch norm fused with the ReLU after it, against the reference's composition. */
+START_TEST(batchnorm_relu_all_passes)
+{
+    const int64_t n = bn_cases[_i][0], c = bn_cases[_i][1], sp = bn_cases[_i][2];
+    const size_t total = (size_t)(n * c * sp), nc = (size_t)c;
+    const float momentum = 0.1f, eps = 1e-5f;
+    lf__rng r;
+    lf__rng_init(&r, 1100 + (uint64_t)_i, 0);
+    float *x = random_vec(&r, total, 2, 5);
+    float *gamma = random_vec(&r, nc, 0.5, 2), *beta = random_vec(&r, nc, -1, 1);
+    float *rm_ref = random_vec(&r, nc, -1, 1), *rm_cpu = copy_vec(rm_ref, nc);
+    float *rv_ref = random_vec(&r, nc, 0.5, 2), *rv_cpu = copy_vec(rv_ref, nc);
+    float *y_ref = nan_vec(total), *y_cpu = nan_vec(total);
+    float *m_ref = nan_vec(nc), *m_cpu = nan_vec(nc), *is_ref = nan_vec(nc), *is_cpu = nan_vec(nc);
+    BOTH(batchnorm_relu_fwd_train,
+         (ref_priv, y_ref, m_ref, is_ref, rm_ref, rv_ref, x, gamma, beta, n, c, sp, momentum, eps),
+         (cpu_priv, y_cpu, m_cpu, is_cpu, rm_cpu, rv_cpu, x, gamma, beta, n, c, sp, momentum, eps));
+    assert_close_norm("batchnorm_relu_fwd_train y", y_cpu, y_ref, total);
+    assert_close("batchnorm_relu_fwd_train save_mean", m_cpu, m_ref, nc);
+    assert_close_norm("batchnorm_relu_fwd_train save_invstd", is_cpu, is_ref, nc);
+    assert_close_norm("batchnorm_relu_fwd_train running_mean", rm_cpu, rm_ref, nc);
+    assert_close_norm("batchnorm_relu_fwd_train running_var", rv_cpu, rv_ref, nc);
+    size_t zeros = 0;   /* the ReLU must have cut something, or the test shows nothing */
+    for (size_t i = 0; i < total; i++)
+        zeros += y_ref[i] == 0.0f;
+    ck_assert(total < 64 || (zeros > total / 10 && zeros < total - total / 10));
+
+    float *e_ref = nan_vec(total), *e_cpu = nan_vec(total);
+    BOTH(batchnorm_relu_fwd_eval, (ref_priv, e_ref, x, gamma, beta, rm_ref, rv_ref, n, c, sp, eps),
+                                  (cpu_priv, e_cpu, x, gamma, beta, rm_ref, rv_ref, n, c, sp, eps));
+    assert_close_norm("batchnorm_relu_fwd_eval y", e_cpu, e_ref, total);
+
+    /* backward from the reference's forward, in place (dx = dy) on the cpu side */
+    float *dy = random_vec(&r, total, -1, 1);
+    float *dx_ref = nan_vec(total), *dx_cpu = copy_vec(dy, total);
+    float *dg_ref = random_vec(&r, nc, -1, 1), *dg_cpu = copy_vec(dg_ref, nc);
+    float *db_ref = random_vec(&r, nc, -1, 1), *db_cpu = copy_vec(db_ref, nc);
+    BOTH(batchnorm_relu_bwd,
+         (ref_priv, dx_ref, dg_ref, db_ref, dy, y_ref, x, gamma, m_ref, is_ref, n, c, sp),
+         (cpu_priv, dx_cpu, dg_cpu, db_cpu, dx_cpu, y_ref, x, gamma, m_ref, is_ref, n, c, sp));
+    assert_close_norm("batchnorm_relu_bwd dx", dx_cpu, dx_ref, total);
+    assert_close_norm("batchnorm_relu_bwd dgamma", dg_cpu, dg_ref, nc);
+    assert_close_norm("batchnorm_relu_bwd dbeta", db_cpu, db_ref, nc);
+    free(x), free(gamma), free(beta), free(rm_ref), free(rm_cpu), free(rv_ref), free(rv_cpu);
+    free(y_ref), free(y_cpu), free(m_ref), free(m_cpu), free(is_ref), free(is_cpu);
+    free(e_ref), free(e_cpu), free(dy), free(dx_ref), free(dx_cpu);
+    free(dg_ref), free(dg_cpu), free(db_ref), free(db_cpu);
+}
+END_TEST
+
+START_TEST(batchnorm_relu_rejects_like_the_reference)
+{
+    float x[3] = { 1, 2, 3 }, y[3], m[3], is[3], g[3] = { 1, 1, 1 }, b[3] = { 0 };
+    ck_assert_lf_status(cpu_be->batchnorm_relu_fwd_train(cpu_priv, y, m, is, NULL, NULL, x, g, b, 1,
+                                                         3, 1, 0.1f, 1e-5f), LF_E_SHAPE);
+    ck_assert_lf_status(cpu_be->batchnorm_relu_fwd_eval(cpu_priv, y, x, g, NULL, m, is, 1, 3, 1,
+                                                        1e-5f), LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->batchnorm_relu_bwd(cpu_priv, y, m, is, x, NULL, x, g, m, is, 1, 3, 1),
+                        LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->batchnorm_relu_bwd(cpu_priv, y, m, is, x, x, x, g, m, is, -1, 3, 1),
+                        LF_E_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(batchnorm_rejects_like_the_reference)
 {
     float x[3] = { 1, 2, 3 }, y[3], m[3], is[3], g[3] = { 1, 1, 1 }, b[3] = { 0 };
@@ -489,7 +667,8 @@ END_TEST
 
 /* n, c, h, w, k */
 static const int64_t pool_cases[][5] = { { 2, 3, 8, 8, 2 }, { 1, 1, 7, 5, 2 }, { 4, 3, 9, 9, 3 },
-                                         { 2, 2, 6, 7, 1 }, { 3, 4, 28, 28, 2 }, { 2, 2, 17, 16, 16 } };
+                                         { 2, 2, 6, 7, 1 }, { 3, 4, 28, 28, 2 }, { 2, 2, 17, 16, 16 },
+                                         { 8, 16, 28, 28, 2 } /* large enough for threads */ };
 
 /* Inputs rounded to a few levels, so most windows hold ties: the backward shows which element
  * each forward picked, and it must be the same one as the reference's. */
@@ -545,7 +724,7 @@ START_TEST(table_and_memory)
     ck_assert_int_eq(cpu_be->kind, LF_BACKEND_CPU);
     ck_assert_int_eq(cpu_be->probe(), 1);
     const char *first = (const char *)&cpu_be->probe;
-    const char *end = (const char *)&cpu_be->apply_mask + sizeof cpu_be->apply_mask;
+    const char *end = (const char *)&cpu_be->batchnorm_relu_bwd + sizeof cpu_be->batchnorm_relu_bwd;
     for (const char *p = first; p < end; p += sizeof(void (*)(void))) {
         void (*fn)(void);
         memcpy(&fn, p, sizeof fn);
@@ -578,6 +757,9 @@ static Suite *backends_suite(void)
     tcase_add_test(tc, gemm_rejects_like_the_reference);
     tcase_add_test(tc, bias_and_axpby);
     tcase_add_test(tc, elementwise);
+    tcase_add_test(tc, elementwise_large_bitwise);
+    tcase_add_test(tc, sgd_large_bitwise);
+    tcase_add_test(tc, elementwise_rejects_like_the_reference);
     tcase_add_test(tc, losses);
     tcase_add_test(tc, sgd);
     tcase_add_test(tc, reductions);
@@ -588,6 +770,8 @@ static Suite *backends_suite(void)
     tcase_add_test(tc, conv2d_rejects_like_the_reference);
     tcase_add_loop_test(tc, batchnorm_all_passes, 0, (int)(sizeof bn_cases / sizeof bn_cases[0]));
     tcase_add_test(tc, batchnorm_rejects_like_the_reference);
+    tcase_add_loop_test(tc, batchnorm_relu_all_passes, 0, (int)(sizeof bn_cases / sizeof bn_cases[0]));
+    tcase_add_test(tc, batchnorm_relu_rejects_like_the_reference);
     tcase_add_loop_test(tc, maxpool2d_all_passes, 0, (int)(sizeof pool_cases / sizeof pool_cases[0]));
     tcase_add_test(tc, maxpool2d_rejects_like_the_reference);
     suite_add_tcase(s, tc);

@@ -1,14 +1,19 @@
-/* The cpu backend: host memory like the reference backend, GEMM through OpenBLAS's
- * cblas_sgemm, convolution, batch norm and max pooling through oneDNN when built with it
- * (cpu_dnnl.h: the private state is then its engine, stream and primitive cache), every other
- * operation from the reference kernels (they are memory-bound and small next to the GEMMs and
- * convolutions of a training step).
+/* The cpu backend: host memory like the reference backend. Built with oneDNN (cpu_dnnl.h: the
+ * private state is then its engine, stream and primitive cache), GEMM goes through dnnl_sgemm,
+ * convolution through oneDNN primitives, batch norm (plain and fused with ReLU), max pooling
+ * and the large element-wise ops through the backend's own OpenMP loops (cpu_batchnorm.c,
+ * cpu_pool.c, cpu_elementwise.c); every other operation comes from the reference kernels
+ * (they are small next to the convolutions of a training step). Without oneDNN, GEMM goes
+ * through OpenBLAS's cblas_sgemm and everything else through the reference kernels.
  *
- * Threads: OpenBLAS keeps ONE thread pool per process. create() sets its size from the
- * context's thread count with openblas_set_num_threads(), so with several cpu contexts in one
- * process the most recently created one decides the count for all of them, and a host
- * application that uses OpenBLAS itself shares (and may resize) the same pool. oneDNN runs on
- * OpenMP with the context's count set around each call (cpu_dnnl.h), so it needs no global.
+ * Threads: with oneDNN, everything runs on ONE pool, OpenMP's, with the context's thread count
+ * set around each call (cpu_dnnl.h), so no global is touched. OpenBLAS is then not called at
+ * all: its own pthread pool, spinning between calls, fought the OpenMP threads for the same
+ * cores (a third of a convnet training step went to idle spinning). Without oneDNN, OpenBLAS
+ * keeps ONE thread pool per process: create() sets its size from the context's thread count
+ * with openblas_set_num_threads(), so with several cpu contexts in one process the most
+ * recently created one decides the count for all of them, and a host application that uses
+ * OpenBLAS itself shares (and may resize) the same pool.
  *
  * Built without OpenBLAS, lf__backend_cpu_iface() returns NULL and LF_BACKEND_AUTO falls back
  * to the reference backend. */
@@ -34,16 +39,16 @@ static int cpu_probe(void)
 
 static lf_status cpu_create(void **priv, const lf__backend_config *cfg)
 {
-    *priv = NULL;   /* without oneDNN no per-instance state: the BLAS pool is process-global */
+    *priv = NULL;
     int32_t threads = cfg && cfg->threads >= 1 ? cfg->threads : 1;
-    if (cfg && cfg->threads >= 1)
-        openblas_set_num_threads(cfg->threads);
 #if LF_HAVE_DNNL
     lf__cpu_dnnl *d = NULL;
     LF__TRY(lf__cpu_dnnl_create(&d, threads));
     *priv = d;
 #else
-    (void)threads;
+    /* no per-instance state: the BLAS pool is process-global */
+    if (cfg && cfg->threads >= 1)
+        openblas_set_num_threads(threads);
 #endif
     return LF_OK;
 }
@@ -57,10 +62,12 @@ static void cpu_destroy(void *priv)
 #endif
 }
 
+#if !LF_HAVE_DNNL
 static int fits_blasint(int64_t v)
 {
     return v <= INT_MAX;   /* the Debian OpenBLAS uses 32-bit blasint */
 }
+#endif
 
 static lf_status cpu_gemm(void *priv, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                           float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
@@ -69,16 +76,30 @@ static lf_status cpu_gemm(void *priv, int trans_a, int trans_b, int64_t m, int64
     LF__TRY(lf__ref_gemm_check(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc));
     if (m == 0 || n == 0)
         return LF_OK;
-    /* k == 0 (C = beta·C) and sizes beyond 32-bit BLAS indices go to the reference kernel,
-     * which handles them exactly */
-    if (k == 0 || !fits_blasint(m) || !fits_blasint(n) || !fits_blasint(k) ||
-        !fits_blasint(lda) || !fits_blasint(ldb) || !fits_blasint(ldc))
+    /* k == 0 (C = beta·C) goes to the reference kernel, which handles it exactly */
+    if (k == 0)
+        return lf__ref_gemm(priv, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#if LF_HAVE_DNNL
+    return lf__cpu_dnnl_sgemm(priv, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#else
+    /* sizes beyond 32-bit BLAS indices too */
+    if (!fits_blasint(m) || !fits_blasint(n) || !fits_blasint(k) || !fits_blasint(lda) ||
+        !fits_blasint(ldb) || !fits_blasint(ldc))
         return lf__ref_gemm(priv, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n, (blasint)k, alpha,
                 a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
     return LF_OK;
+#endif
 }
+
+/* The cpu backend's own kernel where it has one (built with oneDNN and OpenMP), else the
+ * reference's. */
+#if LF_HAVE_DNNL
+#define LF__CPU_OP(op) lf__cpu_##op
+#else
+#define LF__CPU_OP(op) lf__ref_##op
+#endif
 
 static const lf__backend_iface cpu_iface = {
     .iface_version = LF__BACKEND_IFACE_VERSION,
@@ -97,14 +118,14 @@ static const lf__backend_iface cpu_iface = {
     .gemm = cpu_gemm,
     .bias_add_fwd = lf__ref_bias_add_fwd,
     .bias_bwd = lf__ref_bias_bwd,
-    .axpby = lf__ref_axpby,
-    .relu_fwd = lf__ref_relu_fwd,
-    .relu_bwd = lf__ref_relu_bwd,
+    .axpby = LF__CPU_OP(axpby),
+    .relu_fwd = LF__CPU_OP(relu_fwd),
+    .relu_bwd = LF__CPU_OP(relu_bwd),
     .normalize_fwd = lf__ref_normalize_fwd,
     .softmax_xent_fwd = lf__ref_softmax_xent_fwd,
     .softmax_xent_bwd = lf__ref_softmax_xent_bwd,
     .softmax_fwd = lf__ref_softmax_fwd,
-    .sgd_step = lf__ref_sgd_step,
+    .sgd_step = LF__CPU_OP(sgd_step),
     .sum_squares = lf__ref_sum_squares,
     .count_nonfinite = lf__ref_count_nonfinite,
     .count_correct = lf__ref_count_correct,
@@ -131,8 +152,11 @@ static const lf__backend_iface cpu_iface = {
 #endif
     .avgpool_global_fwd = lf__ref_avgpool_global_fwd,
     .avgpool_global_bwd = lf__ref_avgpool_global_bwd,
-    .apply_mask = lf__ref_apply_mask,
+    .apply_mask = LF__CPU_OP(apply_mask),
     .batchnorm_bwd_eval = lf__ref_batchnorm_bwd_eval,   /* FF/IU/ReMI only: not on the training path */
+    .batchnorm_relu_fwd_train = LF__CPU_OP(batchnorm_relu_fwd_train),
+    .batchnorm_relu_fwd_eval = LF__CPU_OP(batchnorm_relu_fwd_eval),
+    .batchnorm_relu_bwd = LF__CPU_OP(batchnorm_relu_bwd),
 };
 
 const lf__backend_iface *lf__backend_cpu_iface(void)

@@ -30,14 +30,14 @@ lf_status lf__dnnl_check(dnnl_status_t st, const char *call)
 static int threads_enter(const lf__cpu_dnnl *d)
 {
     int old = omp_get_max_threads();
-    if (old != d->threads)
-        omp_set_num_threads(d->threads);
+    if (old != lf__cpu_dnnl_threads(d))
+        omp_set_num_threads(lf__cpu_dnnl_threads(d));
     return old;
 }
 
 static void threads_leave(const lf__cpu_dnnl *d, int old)
 {
-    if (old != d->threads)
+    if (old != lf__cpu_dnnl_threads(d))
         omp_set_num_threads(old);
 }
 
@@ -58,6 +58,22 @@ lf_status lf__cpu_dnnl_create(lf__cpu_dnnl **out, int32_t threads)
     }
     *out = d;
     return LF_OK;
+}
+
+int32_t lf__cpu_dnnl_threads(const lf__cpu_dnnl *d)
+{
+    return d ? d->threads : 1;   /* NULL: kernels called without an instance (tests) run on one */
+}
+
+lf_status lf__cpu_dnnl_sgemm(lf__cpu_dnnl *d, int trans_a, int trans_b, int64_t m, int64_t n,
+                             int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                             int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    int old = threads_enter(d);
+    dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda,
+                                  b, ldb, beta, c, ldc);
+    threads_leave(d, old);
+    return lf__dnnl_check(st, "dnnl_sgemm");
 }
 
 static void plan_free(lf__dnnl_plan *p)

@@ -41,12 +41,7 @@ enum {
 enum {
     LF__DNNL_OP_CONV_FWD = 1,
     LF__DNNL_OP_CONV_BWD_DATA,
-    LF__DNNL_OP_CONV_BWD_WEIGHTS,
-    LF__DNNL_OP_BN_FWD_TRAIN,
-    LF__DNNL_OP_BN_FWD_EVAL,
-    LF__DNNL_OP_BN_BWD,
-    LF__DNNL_OP_POOL_FWD,
-    LF__DNNL_OP_POOL_BWD
+    LF__DNNL_OP_CONV_BWD_WEIGHTS
 };
 
 typedef struct lf__cpu_dnnl lf__cpu_dnnl;
@@ -73,6 +68,15 @@ typedef lf_status (*lf__dnnl_build_fn)(lf__cpu_dnnl *d, lf__dnnl_plan *p, const 
 
 lf_status lf__cpu_dnnl_create(lf__cpu_dnnl **out, int32_t threads);
 void      lf__cpu_dnnl_destroy(lf__cpu_dnnl *d);
+/* The context's thread count (the cpu backend's own OpenMP loops use it too); 1 for NULL. */
+int32_t   lf__cpu_dnnl_threads(const lf__cpu_dnnl *d);
+
+/* C = alpha·op(A)·op(B) + beta·C through dnnl_sgemm (row-major, the gemm entry's arguments,
+ * already checked), on the same OpenMP threads as the primitives: a second pool (OpenBLAS's)
+ * would spin against them for the same cores. */
+lf_status lf__cpu_dnnl_sgemm(lf__cpu_dnnl *d, int trans_a, int trans_b, int64_t m, int64_t n,
+                             int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                             int64_t ldb, float beta, float *c, int64_t ldc);
 
 /* The cached plan for key (unused trailing entries must be 0), built with build(d, p, arg) on
  * first use. what names the op in error details (with the key's sizes). */

@@ -1,76 +1,77 @@
-/* k×k max pooling with stride k through oneDNN. The training forward keeps oneDNN's workspace
- * (the position of each maximum within its window: one byte per output for windows of up to
- * 255 elements, four bytes beyond) in the caller's idx buffer of one int32 per output, which
- * the backward reads back. oneDNN, like the reference, keeps the first maximum of a window. */
+/* k×k max pooling with stride k on the caller's NCHW tensors: OpenMP over the n·c planes, the
+ * common 2×2 window as a vectorised loop along each output row. idx holds what the reference's
+ * does (each maximum's offset within its h×w plane; the first maximum in row-major window
+ * order wins, and NaN never wins over a number, as with a plain > comparison), so the results
+ * are the reference's bit for bit. This replaced oneDNN's pooling, whose kernels transpose
+ * plain layouts through a blocked copy: they took a fifth of oneDNN's time in a convnet
+ * training step (bench/bench_ops.c). */
 #include "core/internal.h"
 #include "backends/reference/ref_kernels.h"
-#include "backends/cpu/cpu_dnnl.h"
 #include "backends/cpu/cpu_ops.h"
 
-typedef struct pool_arg {
-    int64_t n, c, h, w, k;
-    int     train;   /* forward: keep the workspace for backward */
-} pool_arg;
-
-/* The forward primitive descriptor (the op, or the backward's hint) and the src/dst layouts. */
-static lf_status pool_fwd_pd(lf__cpu_dnnl *d, dnnl_primitive_desc_t *pd, dnnl_memory_desc_t *src,
-                             dnnl_memory_desc_t *dst, const pool_arg *a, dnnl_prop_kind_t prop)
+/* The maximum of a 2×2 window a b / c d and its offset (a at `at`, rows w apart). */
+static inline float max4(float a, float b, float c, float d, int32_t at, int32_t w, int32_t *where)
 {
-    const int64_t xd[] = { a->n, a->c, a->h, a->w }, yd[] = { a->n, a->c, a->h / a->k, a->w / a->k };
-    LF__TRY(lf__dnnl_md(src, 4, xd, dnnl_nchw));
-    LF__TRY(lf__dnnl_md(dst, 4, yd, dnnl_nchw));
-    const dnnl_dims_t kernel = { a->k, a->k }, pad = { 0, 0 };
-    dnnl_pooling_desc_t pdesc;
-    LF__DNNL_TRY(dnnl_pooling_forward_desc_init(&pdesc, prop, dnnl_pooling_max, src, dst, kernel,
-                                                kernel, pad, pad));
-    LF__TRY(lf__dnnl_pd(d, pd, &pdesc, NULL));
-    if (prop == dnnl_forward_training) {
-        const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(*pd, dnnl_query_workspace_md, 0);
-        const size_t outputs = (size_t)(a->n * a->c * (a->h / a->k) * (a->w / a->k));
-        if (dnnl_memory_desc_get_size(ws) > outputs * sizeof(int32_t)) {
-            dnnl_primitive_desc_destroy(*pd);
-            *pd = NULL;
-            return lf__error(LF_E_BACKEND, "oneDNN max pooling workspace of %zu bytes does not "
-                             "fit idx", dnnl_memory_desc_get_size(ws));
+    float m = a;
+    int32_t i = at;
+    const int tb = b > m;   /* selects, not branches: the loop vectorises */
+    m = tb ? b : m;
+    i = tb ? at + 1 : i;
+    const int tc = c > m;
+    m = tc ? c : m;
+    i = tc ? at + w : i;
+    const int td = d > m;
+    m = td ? d : m;
+    i = td ? at + w + 1 : i;
+    *where = i;
+    return m;
+}
+
+/* One output row of 2×2 windows: rows r0, r1 of the input (r0 at offset base in its plane);
+ * idx may be NULL. */
+static void row_max2(float *y, int32_t *idx, const float *r0, const float *r1, int64_t wo,
+                     int32_t base, int32_t w)
+{
+    if (idx) {
+#pragma omp simd
+        for (int64_t j = 0; j < wo; j++)
+            y[j] = max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1],
+                        base + 2 * (int32_t)j, w, &idx[j]);
+    } else {
+#pragma omp simd
+        for (int64_t j = 0; j < wo; j++) {
+            int32_t unused;
+            y[j] = max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1],
+                        base + 2 * (int32_t)j, w, &unused);
         }
     }
-    return LF_OK;
 }
 
-static void pool_key(int64_t key[LF__DNNL_KEY_LEN], int64_t op, const pool_arg *a)
+/* One plane, any k (the reference's loop). */
+static void plane_max(float *y, int32_t *idx, const float *x, int64_t h, int64_t w, int64_t k)
 {
-    const int64_t k[LF__DNNL_KEY_LEN] = { op, a->n, a->c, a->h, a->w, a->k, a->train };
-    for (int i = 0; i < LF__DNNL_KEY_LEN; i++)
-        key[i] = k[i];
-}
-
-/* ---- forward: user memories y, x[, idx as the workspace] ---- */
-
-static lf_status fwd_steps(lf__cpu_dnnl *d, lf__dnnl_plan *p, const_dnnl_primitive_desc_t pd,
-                           const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst, int train)
-{
-    dnnl_exec_arg_t args[3];
-    args[0].arg = DNNL_ARG_DST;
-    args[1].arg = DNNL_ARG_SRC;
-    args[2].arg = DNNL_ARG_WORKSPACE;
-    LF__TRY(lf__dnnl_user(d, p, dst, &args[0].memory));
-    LF__TRY(lf__dnnl_user(d, p, src, &args[1].memory));
-    if (train)
-        LF__TRY(lf__dnnl_user(d, p, dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0),
-                              &args[2].memory));
-    return lf__dnnl_step_add(d, p, pd, train ? 3 : 2, args);
-}
-
-static lf_status build_fwd(lf__cpu_dnnl *d, lf__dnnl_plan *p, const void *arg)
-{
-    const pool_arg *a = arg;
-    dnnl_memory_desc_t src, dst;
-    dnnl_primitive_desc_t pd = NULL;
-    LF__TRY(pool_fwd_pd(d, &pd, &src, &dst, a,
-                        a->train ? dnnl_forward_training : dnnl_forward_inference));
-    lf_status st = fwd_steps(d, p, pd, &src, &dst, a->train);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
+    const int64_t ho = h / k, wo = w / k;
+    if (k == 2) {
+        for (int64_t oh = 0; oh < ho; oh++) {
+            const float *r0 = x + 2 * oh * w;
+            row_max2(y + oh * wo, idx ? idx + oh * wo : NULL, r0, r0 + w, wo,
+                     (int32_t)(2 * oh * w), (int32_t)w);
+        }
+        return;
+    }
+    for (int64_t oh = 0; oh < ho; oh++)
+        for (int64_t ow = 0; ow < wo; ow++) {
+            int64_t best = oh * k * w + ow * k;
+            for (int64_t i = 0; i < k; i++)
+                for (int64_t j = 0; j < k; j++) {
+                    const int64_t at = (oh * k + i) * w + ow * k + j;
+                    if (x[at] > x[best])
+                        best = at;
+                }
+            y[oh * wo + ow] = x[best];
+            if (idx)
+                idx[oh * wo + ow] = (int32_t)best;
+        }
 }
 
 lf_status lf__cpu_maxpool2d_fwd(void *priv, float *y, int32_t *idx, const float *x, int64_t n,
@@ -78,49 +79,12 @@ lf_status lf__cpu_maxpool2d_fwd(void *priv, float *y, int32_t *idx, const float 
 {
     if (n < 1 || c < 1 || !y || !x || lf__ref_maxpool2d_check("maxpool2d_fwd", n, c, h, w, k) != LF_OK)
         return lf__ref_maxpool2d_fwd(priv, y, idx, x, n, c, h, w, k);
-    const pool_arg a = { n, c, h, w, k, idx != NULL };
-    int64_t key[LF__DNNL_KEY_LEN];
-    pool_key(key, LF__DNNL_OP_POOL_FWD, &a);
-    lf__dnnl_plan *p = NULL;
-    LF__TRY(lf__cpu_dnnl_plan(priv, key, build_fwd, &a, "maxpool2d_fwd", &p));
-    void *const ptrs[] = { y, (void *)x, idx };
-    return lf__cpu_dnnl_run(priv, p, ptrs, "maxpool2d_fwd");
-}
-
-/* ---- backward: user memories dx, dy, idx ---- */
-
-static lf_status bwd_steps(lf__cpu_dnnl *d, lf__dnnl_plan *p, const_dnnl_primitive_desc_t pd,
-                           const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst)
-{
-    dnnl_exec_arg_t args[3];
-    args[0].arg = DNNL_ARG_DIFF_SRC;
-    args[1].arg = DNNL_ARG_DIFF_DST;
-    args[2].arg = DNNL_ARG_WORKSPACE;
-    LF__TRY(lf__dnnl_user(d, p, src, &args[0].memory));
-    LF__TRY(lf__dnnl_user(d, p, dst, &args[1].memory));
-    LF__TRY(lf__dnnl_user(d, p, dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0),
-                          &args[2].memory));
-    return lf__dnnl_step_add(d, p, pd, 3, args);
-}
-
-static lf_status build_bwd(lf__cpu_dnnl *d, lf__dnnl_plan *p, const void *arg)
-{
-    const pool_arg *a = arg;
-    dnnl_memory_desc_t src, dst;
-    dnnl_primitive_desc_t hint = NULL, pd = NULL;
-    LF__TRY(pool_fwd_pd(d, &hint, &src, &dst, a, dnnl_forward_training));
-    const dnnl_dims_t kernel = { a->k, a->k }, pad = { 0, 0 };
-    dnnl_pooling_desc_t pdesc;
-    lf_status st = lf__dnnl_check(dnnl_pooling_backward_desc_init(&pdesc, dnnl_pooling_max, &src,
-                                                                  &dst, kernel, kernel, pad, pad),
-                                  "dnnl_pooling_backward_desc_init");
-    if (st == LF_OK)
-        st = lf__dnnl_pd(d, &pd, &pdesc, hint);
-    if (st == LF_OK)
-        st = bwd_steps(d, p, pd, &src, &dst);
-    dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_desc_destroy(hint);
-    return st;
+    const int64_t planes = n * c, out = (h / k) * (w / k);
+    const int t = lf__cpu_threads_for(priv, planes * h * w);
+#pragma omp parallel for num_threads(t) if (t > 1) schedule(static)
+    for (int64_t p = 0; p < planes; p++)
+        plane_max(y + p * out, idx ? idx + p * out : NULL, x + p * h * w, h, w, k);
+    return LF_OK;
 }
 
 lf_status lf__cpu_maxpool2d_bwd(void *priv, float *dx, const float *dy, const int32_t *idx,
@@ -129,11 +93,25 @@ lf_status lf__cpu_maxpool2d_bwd(void *priv, float *dx, const float *dy, const in
     if (n < 1 || c < 1 || !dx || !dy || !idx ||
         lf__ref_maxpool2d_check("maxpool2d_bwd", n, c, h, w, k) != LF_OK)
         return lf__ref_maxpool2d_bwd(priv, dx, dy, idx, n, c, h, w, k);
-    const pool_arg a = { n, c, h, w, k, 1 };
-    int64_t key[LF__DNNL_KEY_LEN];
-    pool_key(key, LF__DNNL_OP_POOL_BWD, &a);
-    lf__dnnl_plan *p = NULL;
-    LF__TRY(lf__cpu_dnnl_plan(priv, key, build_bwd, &a, "maxpool2d_bwd", &p));
-    void *const ptrs[] = { dx, (void *)dy, (void *)idx };
-    return lf__cpu_dnnl_run(priv, p, ptrs, "maxpool2d_bwd");
+    const int64_t planes = n * c, hw = h * w, out = (h / k) * (w / k);
+    const int t = lf__cpu_threads_for(priv, planes * hw);
+    int64_t bad = -1;   /* the last output whose index is outside its plane */
+#pragma omp parallel for num_threads(t) if (t > 1) schedule(static) reduction(max : bad)
+    for (int64_t p = 0; p < planes; p++) {
+        /* a plane at a time: zeroed, then scattered into while it is in cache */
+        float *plane = dx + p * hw;
+        for (int64_t at = 0; at < hw; at++)
+            plane[at] = 0.0f;
+        for (int64_t o = p * out; o < (p + 1) * out; o++) {
+            if (idx[o] < 0 || idx[o] >= hw)
+                bad = o;
+            else
+                plane[idx[o]] += dy[o];   /* windows do not overlap: one writer per element */
+        }
+    }
+    if (bad >= 0)
+        return lf__error(LF_E_INVALID_ARG, "maxpool2d_bwd: index %d at %lld is outside the "
+                         "%lldx%lld plane", (int)idx[bad], (long long)bad, (long long)h,
+                         (long long)w);
+    return LF_OK;
 }

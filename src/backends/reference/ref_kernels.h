@@ -102,5 +102,19 @@ lf_status lf__ref_avgpool_global_fwd(void *priv, float *y, const float *x, int64
 lf_status lf__ref_avgpool_global_bwd(void *priv, float *dx, const float *dy, int64_t n, int64_t c,
                                      int64_t s);
 lf_status lf__ref_apply_mask(void *priv, float *x, const uint8_t *mask, int64_t n);
+/* batch norm + ReLU: the compositions of the two reference kernels (ref_norm.c) */
+lf_status lf__ref_batchnorm_relu_fwd_train(void *priv, float *y, float *save_mean,
+                                           float *save_invstd, float *running_mean,
+                                           float *running_var, const float *x, const float *gamma,
+                                           const float *beta, int64_t n, int64_t c, int64_t s,
+                                           float momentum, float eps);
+lf_status lf__ref_batchnorm_relu_fwd_eval(void *priv, float *y, const float *x, const float *gamma,
+                                          const float *beta, const float *running_mean,
+                                          const float *running_var, int64_t n, int64_t c,
+                                          int64_t s, float eps);
+lf_status lf__ref_batchnorm_relu_bwd(void *priv, float *dx, float *dgamma, float *dbeta,
+                                     const float *dy, const float *y, const float *x,
+                                     const float *gamma, const float *save_mean,
+                                     const float *save_invstd, int64_t n, int64_t c, int64_t s);
 
 #endif

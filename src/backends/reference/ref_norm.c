@@ -165,3 +165,48 @@ lf_status lf__ref_batchnorm_bwd_eval(void *priv, float *dx, float *dgamma, float
     }
     return LF_OK;
 }
+
+/* ---- fused with the ReLU after it: the compositions, arguments checked under the fused name ---- */
+
+lf_status lf__ref_batchnorm_relu_fwd_train(void *priv, float *y, float *save_mean,
+                                           float *save_invstd, float *running_mean,
+                                           float *running_var, const float *x, const float *gamma,
+                                           const float *beta, int64_t n, int64_t c, int64_t s,
+                                           float momentum, float eps)
+{
+    const char *op = "batchnorm_relu_fwd_train";
+    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
+    LF__TRY(check_ptr(op, "y", y, n * c * s));
+    LF__TRY(lf__ref_batchnorm_fwd_train(priv, y, save_mean, save_invstd, running_mean, running_var,
+                                        x, gamma, beta, n, c, s, momentum, eps));
+    return lf__ref_relu_fwd(priv, y, y, n * c * s);
+}
+
+lf_status lf__ref_batchnorm_relu_fwd_eval(void *priv, float *y, const float *x, const float *gamma,
+                                          const float *beta, const float *running_mean,
+                                          const float *running_var, int64_t n, int64_t c,
+                                          int64_t s, float eps)
+{
+    const char *op = "batchnorm_relu_fwd_eval";
+    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
+    LF__TRY(check_ptr(op, "y", y, n * c * s));
+    LF__TRY(lf__ref_batchnorm_fwd_eval(priv, y, x, gamma, beta, running_mean, running_var, n, c, s,
+                                       eps));
+    return lf__ref_relu_fwd(priv, y, y, n * c * s);
+}
+
+lf_status lf__ref_batchnorm_relu_bwd(void *priv, float *dx, float *dgamma, float *dbeta,
+                                     const float *dy, const float *y, const float *x,
+                                     const float *gamma, const float *save_mean,
+                                     const float *save_invstd, int64_t n, int64_t c, int64_t s)
+{
+    const char *op = "batchnorm_relu_bwd";
+    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
+    LF__TRY(check_ptr(op, "dx", dx, n * c * s));
+    LF__TRY(check_ptr(op, "dy", dy, n * c * s));
+    LF__TRY(check_ptr(op, "y", y, n * c * s));
+    /* dx = dy·[y > 0] first: batchnorm_bwd takes its sums before writing, so dx may be its dy */
+    LF__TRY(lf__ref_relu_bwd(priv, dx, dy, y, n * c * s));
+    return lf__ref_batchnorm_bwd(priv, dx, dgamma, dbeta, dx, x, gamma, save_mean, save_invstd, n,
+                                 c, s);
+}

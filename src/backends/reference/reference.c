@@ -109,6 +109,9 @@ static const lf__backend_iface reference_iface = {
     .avgpool_global_bwd = lf__ref_avgpool_global_bwd,
     .apply_mask = lf__ref_apply_mask,
     .batchnorm_bwd_eval = lf__ref_batchnorm_bwd_eval,
+    .batchnorm_relu_fwd_train = lf__ref_batchnorm_relu_fwd_train,
+    .batchnorm_relu_fwd_eval = lf__ref_batchnorm_relu_fwd_eval,
+    .batchnorm_relu_bwd = lf__ref_batchnorm_relu_bwd,
 };
 
 const lf__backend_iface *lf__backend_reference_iface(void)

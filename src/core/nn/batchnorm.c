@@ -67,6 +67,12 @@ void lf__bn_init_default(const lf_model *m, const char *prefix, float *params_ho
     buffers_host[t[4]->offset] = 0.0f;           /* num_batches_tracked */
 }
 
+/* num_batches_tracked += 1, in backend memory */
+static lf_status count_batch(lf_context *ctx, const lf__bn_layer *L, const float *one_dev)
+{
+    return LF__BE(ctx, axpby, L->num_batches_tracked, 1.0f, one_dev, 1.0f, 1);
+}
+
 lf_status lf__bn_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *save_mean,
                      float *save_invstd, const float *x, int64_t n, int64_t s, int train,
                      const float *one_dev)
@@ -76,8 +82,7 @@ lf_status lf__bn_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *sa
                       L->running_var, n, L->c, s, BN_EPS);
     LF__TRY(LF__BE(ctx, batchnorm_fwd_train, y, save_mean, save_invstd, L->running_mean,
                    L->running_var, x, L->gamma, L->beta, n, L->c, s, BN_MOMENTUM, BN_EPS));
-    /* num_batches_tracked += 1, in backend memory */
-    return LF__BE(ctx, axpby, L->num_batches_tracked, 1.0f, one_dev, 1.0f, 1);
+    return count_batch(ctx, L, one_dev);
 }
 
 lf_status lf__bn_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
@@ -93,4 +98,35 @@ lf_status lf__bn_bwd_eval(lf_context *ctx, const lf__bn_layer *L, float *dx, con
 {
     return LF__BE(ctx, batchnorm_bwd_eval, dx, L->dgamma, L->dbeta, dy, x, L->gamma,
                   L->running_mean, L->running_var, n, L->c, s, BN_EPS);
+}
+
+/* The fused ops when the backend has them (one pass over the data), else the composition. */
+
+lf_status lf__bn_relu_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *save_mean,
+                          float *save_invstd, const float *x, int64_t n, int64_t s, int train,
+                          const float *one_dev)
+{
+    const lf__backend_iface *be = ctx->backend.iface;
+    if (train ? !be->batchnorm_relu_fwd_train : !be->batchnorm_relu_fwd_eval) {
+        LF__TRY(lf__bn_fwd(ctx, L, y, save_mean, save_invstd, x, n, s, train, one_dev));
+        return LF__BE(ctx, relu_fwd, y, y, n * L->c * s);
+    }
+    if (!train)
+        return LF__BE(ctx, batchnorm_relu_fwd_eval, y, x, L->gamma, L->beta, L->running_mean,
+                      L->running_var, n, L->c, s, BN_EPS);
+    LF__TRY(LF__BE(ctx, batchnorm_relu_fwd_train, y, save_mean, save_invstd, L->running_mean,
+                   L->running_var, x, L->gamma, L->beta, n, L->c, s, BN_MOMENTUM, BN_EPS));
+    return count_batch(ctx, L, one_dev);
+}
+
+lf_status lf__bn_relu_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
+                          const float *y, const float *x, const float *save_mean,
+                          const float *save_invstd, int64_t n, int64_t s)
+{
+    if (!ctx->backend.iface->batchnorm_relu_bwd) {
+        LF__TRY(LF__BE(ctx, relu_bwd, dx, dy, y, n * L->c * s));
+        return lf__bn_bwd(ctx, L, dx, dx, x, save_mean, save_invstd, n, s);
+    }
+    return LF__BE(ctx, batchnorm_relu_bwd, dx, L->dgamma, L->dbeta, dy, y, x, L->gamma, save_mean,
+                  save_invstd, n, L->c, s);
 }

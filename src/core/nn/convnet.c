@@ -234,16 +234,14 @@ static lf_status convnet_forward(lf_model *m, const float *x, int64_t n, int tra
 
     lf__conv2d_shape s1 = lf__conv_shape(&L.conv1, n, d.h, d.w);
     LF__TRY(lf__conv_fwd(ctx, &L.conv1, st->c1, x, &s1));
-    LF__TRY(lf__bn_fwd(ctx, &L.bn1, st->a1, st->save1, st->save1 + C1, st->c1, n, d.h * d.w, train,
-                       st->one));
-    LF__TRY(LF__BE(ctx, relu_fwd, st->a1, st->a1, n * (int64_t)d.s1));
+    LF__TRY(lf__bn_relu_fwd(ctx, &L.bn1, st->a1, st->save1, st->save1 + C1, st->c1, n, d.h * d.w,
+                            train, st->one));
     LF__TRY(LF__BE(ctx, maxpool2d_fwd, st->p1, st->idx1, st->a1, n, C1, d.h, d.w, POOL));
 
     lf__conv2d_shape s2 = lf__conv_shape(&L.conv2, n, d.h2, d.w2);
     LF__TRY(lf__conv_fwd(ctx, &L.conv2, st->c2, st->p1, &s2));
-    LF__TRY(lf__bn_fwd(ctx, &L.bn2, st->a2, st->save2, st->save2 + C2, st->c2, n, d.h2 * d.w2, train,
-                       st->one));
-    LF__TRY(LF__BE(ctx, relu_fwd, st->a2, st->a2, n * (int64_t)d.s2));
+    LF__TRY(lf__bn_relu_fwd(ctx, &L.bn2, st->a2, st->save2, st->save2 + C2, st->c2, n, d.h2 * d.w2,
+                            train, st->one));
     LF__TRY(LF__BE(ctx, maxpool2d_fwd, st->p2, st->idx2, st->a2, n, C2, d.h2, d.w2, POOL));
 
     /* flatten is free in NCHW: p2 is n × fc_in */
@@ -278,20 +276,24 @@ static lf_status convnet_backward(lf_model *m, const float *dlogits, int64_t n, 
     LF__TRY(lf__linear_bwd(ctx, gb, L.dW1, L.db1, ga, st->p2, L.W1, n, L.fc_in, HIDDEN));
 
     LF__TRY(LF__BE(ctx, maxpool2d_bwd, ga, gb, st->idx2, n, C2, d.h2, d.w2, POOL));
-    LF__TRY(LF__BE(ctx, relu_bwd, ga, ga, st->a2, n * (int64_t)d.s2));
-    if (st->train)
-        LF__TRY(lf__bn_bwd(ctx, &L.bn2, gb, ga, st->c2, st->save2, st->save2 + C2, n, d.h2 * d.w2));
-    else
+    if (st->train) {
+        LF__TRY(lf__bn_relu_bwd(ctx, &L.bn2, gb, ga, st->a2, st->c2, st->save2, st->save2 + C2, n,
+                                d.h2 * d.w2));
+    } else {
+        LF__TRY(LF__BE(ctx, relu_bwd, ga, ga, st->a2, n * (int64_t)d.s2));
         LF__TRY(lf__bn_bwd_eval(ctx, &L.bn2, gb, ga, st->c2, n, d.h2 * d.w2));
+    }
     lf__conv2d_shape s2 = lf__conv_shape(&L.conv2, n, d.h2, d.w2);
     LF__TRY(lf__conv_bwd(ctx, &L.conv2, ga, gb, st->p1, &s2));
 
     LF__TRY(LF__BE(ctx, maxpool2d_bwd, gb, ga, st->idx1, n, C1, d.h, d.w, POOL));
-    LF__TRY(LF__BE(ctx, relu_bwd, gb, gb, st->a1, n * (int64_t)d.s1));
-    if (st->train)
-        LF__TRY(lf__bn_bwd(ctx, &L.bn1, ga, gb, st->c1, st->save1, st->save1 + C1, n, d.h * d.w));
-    else
+    if (st->train) {
+        LF__TRY(lf__bn_relu_bwd(ctx, &L.bn1, ga, gb, st->a1, st->c1, st->save1, st->save1 + C1, n,
+                                d.h * d.w));
+    } else {
+        LF__TRY(LF__BE(ctx, relu_bwd, gb, gb, st->a1, n * (int64_t)d.s1));
         LF__TRY(lf__bn_bwd_eval(ctx, &L.bn1, ga, gb, st->c1, n, d.h * d.w));
+    }
     lf__conv2d_shape s1 = lf__conv_shape(&L.conv1, n, d.h, d.w);
     LF__TRY(lf__conv_bwd(ctx, &L.conv1, dx, ga, st->x, &s1));
     return LF_OK;

@@ -90,6 +90,16 @@ lf_status lf__bn_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const fl
  * for gradients of a model in eval mode. */
 lf_status lf__bn_bwd_eval(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
                           const float *x, int64_t n, int64_t s);
+/* y = relu(bn(x)), as lf__bn_fwd then relu_fwd (y may not be x), in one backend op when the
+ * backend has it. */
+lf_status lf__bn_relu_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *save_mean,
+                          float *save_invstd, const float *x, int64_t n, int64_t s, int train,
+                          const float *one_dev);
+/* Backward of a train-mode lf__bn_relu_fwd (y its output): relu_bwd then lf__bn_bwd; dx may
+ * be dy. */
+lf_status lf__bn_relu_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
+                          const float *y, const float *x, const float *save_mean,
+                          const float *save_invstd, int64_t n, int64_t s);
 
 /* ---- a batch staged in backend memory, shared by inference and training ---- */
 typedef struct lf__batch {

@@ -257,26 +257,38 @@ static lf_status bind_layers(const lf_model *m, const rn_state *st, rn_layers *L
     return LF_OK;
 }
 
-/* y = bn(c = conv(x)) over n rows of x (h × w); train: batch statistics saved for backward. */
+/* y = bn(c = conv(x)) over n rows of x (h × w), or relu(bn(c)) when relu; train: batch
+ * statistics saved for backward. */
 static lf_status unit_fwd(lf_context *ctx, const rn_unit *u, float *c, float *y, const float *x,
-                          int64_t n, int64_t h, int64_t w, int train, const float *one)
+                          int64_t n, int64_t h, int64_t w, int train, const float *one, int relu)
 {
     lf__conv2d_shape s = lf__conv_shape(&u->conv, n, h, w);
     LF__TRY(lf__conv_fwd(ctx, &u->conv, c, x, &s));
-    return lf__bn_fwd(ctx, &u->bn, y, u->save, u->save + u->bn.c, c, n, s.h_out * s.w_out, train, one);
+    int64_t sp = s.h_out * s.w_out;
+    if (relu)
+        return lf__bn_relu_fwd(ctx, &u->bn, y, u->save, u->save + u->bn.c, c, n, sp, train, one);
+    return lf__bn_fwd(ctx, &u->bn, y, u->save, u->save + u->bn.c, c, n, sp, train, one);
 }
 
-/* Backward of unit_fwd: dy → (bn) tmp → (conv) dx (NULL: not needed); x, c and train as in
- * forward. dx may be dy. */
+/* Backward of unit_fwd: dy → (ReLU, bn) tmp → (conv) dx (NULL: not needed); x, c and train as
+ * in forward, relu_y the forward's output when it had the ReLU (else NULL). dx may be dy. */
 static lf_status unit_bwd(lf_context *ctx, const rn_unit *u, float *dx, float *tmp, const float *dy,
-                          const float *x, const float *c, int64_t n, int64_t h, int64_t w, int train)
+                          const float *relu_y, const float *x, const float *c, int64_t n, int64_t h,
+                          int64_t w, int train)
 {
     lf__conv2d_shape s = lf__conv_shape(&u->conv, n, h, w);
     int64_t sp = s.h_out * s.w_out;
-    if (train)
+    if (train && relu_y) {
+        LF__TRY(lf__bn_relu_bwd(ctx, &u->bn, tmp, dy, relu_y, c, u->save, u->save + u->bn.c, n, sp));
+    } else if (train) {
         LF__TRY(lf__bn_bwd(ctx, &u->bn, tmp, dy, c, u->save, u->save + u->bn.c, n, sp));
-    else
+    } else {
+        if (relu_y) {
+            LF__TRY(LF__BE(ctx, relu_bwd, tmp, dy, relu_y, n * u->bn.c * sp));
+            dy = tmp;
+        }
         LF__TRY(lf__bn_bwd_eval(ctx, &u->bn, tmp, dy, c, n, sp));
+    }
     return lf__conv_bwd(ctx, &u->conv, dx, tmp, x, &s);
 }
 
@@ -296,12 +308,11 @@ static lf_status block_fwd(lf_context *ctx, const rn_layers *L, int b, const rn_
     int in_stage = b == 0 ? 0 : blocks[b - 1].stage;
     int64_t hi = dm->h[in_stage], wi = dm->w[in_stage], ho = dm->h[B->stage], wo = dm->w[B->stage];
     int64_t len = n * (int64_t)dm->s[B->stage];
-    LF__TRY(unit_fwd(ctx, &L->u[B->c1], io->t1, io->u1, io->in, n, hi, wi, train, L->one));
-    LF__TRY(LF__BE(ctx, relu_fwd, io->u1, io->u1, len));
-    LF__TRY(unit_fwd(ctx, &L->u[B->c2], io->t2, io->out, io->u1, n, ho, wo, train, L->one));
+    LF__TRY(unit_fwd(ctx, &L->u[B->c1], io->t1, io->u1, io->in, n, hi, wi, train, L->one, 1));
+    LF__TRY(unit_fwd(ctx, &L->u[B->c2], io->t2, io->out, io->u1, n, ho, wo, train, L->one, 0));
     const float *shortcut = io->in;
     if (B->ds >= 0) {
-        LF__TRY(unit_fwd(ctx, &L->u[B->ds], io->d, io->e, io->in, n, hi, wi, train, L->one));
+        LF__TRY(unit_fwd(ctx, &L->u[B->ds], io->d, io->e, io->in, n, hi, wi, train, L->one, 0));
         shortcut = io->e;
     }
     LF__TRY(LF__BE(ctx, axpby, io->out, 1.0f, shortcut, 1.0f, len));   /* the residual add */
@@ -319,12 +330,12 @@ static lf_status block_bwd(lf_context *ctx, const rn_layers *L, int b, const rn_
     int64_t len = n * (int64_t)dm->s[B->stage];
     LF__TRY(LF__BE(ctx, relu_bwd, dout, dout, a->b[b].out, len));
     /* the main path into din */
-    LF__TRY(unit_bwd(ctx, &L->u[B->c2], din, tmp, dout, a->b[b].u1, a->b[b].t2, n, ho, wo, train));
-    LF__TRY(LF__BE(ctx, relu_bwd, din, din, a->b[b].u1, len));
-    LF__TRY(unit_bwd(ctx, &L->u[B->c1], din, tmp, din, in, a->b[b].t1, n, hi, wi, train));
+    LF__TRY(unit_bwd(ctx, &L->u[B->c2], din, tmp, dout, NULL, a->b[b].u1, a->b[b].t2, n, ho, wo,
+                     train));
+    LF__TRY(unit_bwd(ctx, &L->u[B->c1], din, tmp, din, a->b[b].u1, in, a->b[b].t1, n, hi, wi, train));
     /* plus the shortcut's: dout itself, or through downsample (into dout, now free) */
     if (B->ds >= 0)
-        LF__TRY(unit_bwd(ctx, &L->u[B->ds], dout, tmp, dout, in, a->b[b].d, n, hi, wi, train));
+        LF__TRY(unit_bwd(ctx, &L->u[B->ds], dout, tmp, dout, NULL, in, a->b[b].d, n, hi, wi, train));
     return LF__BE(ctx, axpby, din, 1.0f, dout, 1.0f, n * (int64_t)dm->s[in_stage]);
 }
 
@@ -370,8 +381,7 @@ static lf_status forward_keep(lf_context *ctx, const rn_state *st, const rn_laye
                               const float *x, int64_t n, int train, float *pooled)
 {
     rn_acts a = acts_of(st, d);
-    LF__TRY(unit_fwd(ctx, &L->u[0], a.c0, a.a0, x, n, d->h[0], d->w[0], train, L->one));
-    LF__TRY(LF__BE(ctx, relu_fwd, a.a0, a.a0, n * (int64_t)d->s[0]));
+    LF__TRY(unit_fwd(ctx, &L->u[0], a.c0, a.a0, x, n, d->h[0], d->w[0], train, L->one, 1));
     const float *in = a.a0;
     for (int b = 0; b < N_BLOCKS; b++) {
         rn_block_io io = { in, a.b[b].t1, a.b[b].u1, a.b[b].t2, a.b[b].out, a.b[b].d, scratch_at(st, d, 0) };
@@ -389,8 +399,8 @@ static lf_status forward_lean(lf_context *ctx, const rn_state *st, const rn_laye
     for (int64_t r = 0; r < n; r += chunk) {
         int64_t rows = n - r < chunk ? n - r : chunk;
         float *X = scratch_at(st, d, 0), *P = scratch_at(st, d, 1), *Q = scratch_at(st, d, 2);
-        LF__TRY(unit_fwd(ctx, &L->u[0], P, X, x + (size_t)r * in_size, rows, d->h[0], d->w[0], 0, NULL));
-        LF__TRY(LF__BE(ctx, relu_fwd, X, X, rows * (int64_t)d->s[0]));
+        LF__TRY(unit_fwd(ctx, &L->u[0], P, X, x + (size_t)r * in_size, rows, d->h[0], d->w[0], 0,
+                         NULL, 1));
         for (int b = 0; b < N_BLOCKS; b++) {
             rn_block_io io = { X, P, Q, P, Q, P, X };   /* the aliasing block_fwd allows */
             LF__TRY(block_fwd(ctx, L, b, &io, rows, d, 0));
@@ -423,8 +433,7 @@ static lf_status backward_kept(lf_context *ctx, const rn_state *st, const rn_lay
         dout = din;
         din = t;
     }
-    LF__TRY(LF__BE(ctx, relu_bwd, dout, dout, a.a0, n * (int64_t)d->s[0]));
-    return unit_bwd(ctx, &L->u[0], dx, tmp, dout, x, a.c0, n, d->h[0], d->w[0], train);
+    return unit_bwd(ctx, &L->u[0], dx, tmp, dout, a.a0, x, a.c0, n, d->h[0], d->w[0], train);
 }
 
 static size_t input_size(const lf_model *m)
