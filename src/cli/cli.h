@@ -209,6 +209,9 @@ int  cli_apply_recipe(lf_request *req, const lf_model *model);
  * holdout), with `seed` and, for retrain, the model's recipe. The caller destroys *out, also
  * on failure. */
 int  cli_session_request(const cli_session *s, const char *method, uint64_t seed, lf_request **out);
+/* One --param KEY=VALUE: parsed and set with lf_request_set_param; a bad one is a usage error
+ * of `command` naming it. */
+int  cli_request_set_kv(lf_request *req, const char *command, const char *kv);
 
 /* ---- output (report.c, progress.c, npy.c) ---- */
 

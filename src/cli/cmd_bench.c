@@ -136,24 +136,13 @@ static int check_params(const cli_string_list *params)
 static int apply_params(lf_request *req, const char *method, const cli_string_list *params)
 {
     size_t mlen = strlen(method);
-    for (int i = 0; i < params->n; i++) {
+    int rc = CLI_EXIT_OK;
+    for (int i = 0; i < params->n && rc == CLI_EXIT_OK; i++) {
         const char *kv = params->items[i];
-        if (strncmp(kv, method, mlen) != 0 || kv[mlen] != '.')
-            continue;
-        const char *key = kv + mlen + 1, *eq = strchr(key, '=');
-        char name[64];
-        size_t len = (size_t)(eq - key);
-        if (len >= sizeof name)
-            return cli_usage_error("bench", "--param '%s': the key is too long", kv);
-        memcpy(name, key, len);
-        name[len] = '\0';
-        lf_status st = lf_request_set_param(req, name, eq + 1);
-        if (st != LF_OK) {
-            cli_error("bench: --param %s: %s", kv, lf_last_error_message());
-            return CLI_EXIT_USAGE;
-        }
+        if (strncmp(kv, method, mlen) == 0 && kv[mlen] == '.')
+            rc = cli_request_set_kv(req, "bench", kv + mlen + 1);
     }
-    return CLI_EXIT_OK;
+    return rc;
 }
 
 /* ---- one method ---- */

@@ -58,23 +58,10 @@ void cmd_unlearn_usage(FILE *out)
 
 static int apply_params(lf_request *req, const cli_string_list *params)
 {
-    for (int i = 0; i < params->n; i++) {
-        const char *kv = params->items[i], *eq = strchr(kv, '=');
-        if (!eq || eq == kv)
-            return cli_usage_error("unlearn", "--param '%s': expected KEY=VALUE", kv);
-        char key[64];
-        size_t len = (size_t)(eq - kv);
-        if (len >= sizeof key)
-            return cli_usage_error("unlearn", "--param '%s': the key is too long", kv);
-        memcpy(key, kv, len);
-        key[len] = '\0';
-        lf_status st = lf_request_set_param(req, key, eq + 1);
-        if (st != LF_OK) {
-            cli_error("unlearn: --param %s: %s", kv, lf_last_error_message());
-            return CLI_EXIT_USAGE;
-        }
-    }
-    return CLI_EXIT_OK;
+    int rc = CLI_EXIT_OK;
+    for (int i = 0; i < params->n && rc == CLI_EXIT_OK; i++)
+        rc = cli_request_set_kv(req, "unlearn", params->items[i]);
+    return rc;
 }
 
 static void print_result(const unlearn_args *a, const lf_unlearn_result *r, const lf_metrics *m)

@@ -96,6 +96,25 @@ int cli_session_request(const cli_session *s, const char *method, uint64_t seed,
     return cli_apply_recipe(*out, s->model);
 }
 
+int cli_request_set_kv(lf_request *req, const char *command, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv)
+        return cli_usage_error(command, "--param '%s': expected KEY=VALUE", kv);
+    char key[64];
+    size_t len = (size_t)(eq - kv);
+    if (len >= sizeof key)
+        return cli_usage_error(command, "--param '%s': the key is too long", kv);
+    memcpy(key, kv, len);
+    key[len] = '\0';
+    lf_status st = lf_request_set_param(req, key, eq + 1);
+    if (st != LF_OK) {
+        cli_error("%s: --param %s: %s", command, kv, lf_last_error_message());
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 void cli_metrics_json(cli_json *j, const lf_metrics *m)
 {
     cli_json_num(j, "ua", m->ua);
