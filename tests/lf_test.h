@@ -104,4 +104,25 @@ static inline lf_dataset *lf_test_blobs(lf_context *ctx, size_t n, int32_t class
     return ds;
 }
 
+/* Uniform pixels (1×side×side) with uniform labels in [0, classes): nothing to generalise,
+ * everything to memorise, so members and unseen samples differ sharply (the unlearning tests'
+ * memorisation problem). Deterministic for seed. */
+static inline lf_dataset *lf_test_random_labels(lf_context *ctx, size_t n, int32_t classes,
+                                                int32_t side, unsigned long long seed)
+{
+    size_t d = (size_t)side * (size_t)side;
+    float *x = malloc(n * d * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    unsigned long long s = seed;
+    for (size_t i = 0; i < n * d; i++)
+        x[i] = (float)lf_test_u01(&s);
+    for (size_t i = 0; i < n; i++)
+        y[i] = (int32_t)(lf_test_u01(&s) * classes) % classes;
+    lf_dataset *ds = NULL;
+    ck_assert_lf_ok(lf_dataset_from_memory(&ds, ctx, x, y, n, 1, side, side, classes, 0));
+    free(x);
+    free(y);
+    return ds;
+}
+
 #endif

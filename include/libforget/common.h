@@ -57,8 +57,9 @@ LF_API const char *lf_strerror(lf_status status);
 /* The enumerator's name ("LF_E_INVALID_ARG"); never NULL ("LF_E_UNKNOWN_STATUS" for others). */
 LF_API const char *lf_status_name(lf_status status);
 /* Detail of the last failure on the calling thread: what was wrong and where (file and offset,
- * tensor name, argument, bounds). "" when the last call succeeded or set no detail. Valid until
- * the next libforget call on this thread. */
+ * tensor name, argument, bounds). Each thread has its own: a failure in one thread never
+ * changes another's. A successful call may leave it as it was, so read it right after the call
+ * that failed; "" before any failure. Valid until the next libforget call on this thread. */
 LF_API const char *lf_last_error_message(void);
 
 /* Progress of a long call (training, unlearning, evaluation). Size-versioned: read only fields

@@ -1,4 +1,14 @@
-/* libforget — the context: backend choice, threads, seed, logging and host allocator. */
+/* libforget — the context: backend choice, threads, seed, logging and host allocator.
+ *
+ * Threads: a context and everything made from it (models, requests, reports) must be used by
+ * one thread at a time — even inference, which uses scratch memory in the model and the
+ * backend. Different contexts run in parallel threads and give the same results as run one
+ * after another: the library keeps no global mutable state (the one process-wide setting is
+ * OpenBLAS's thread count, in a cpu backend built without oneDNN: the most recently created
+ * context sets it). Data sets are the exception to one-thread-at-a-time: they are immutable,
+ * so one data set (and its views) may be read by any number of threads and contexts at once,
+ * and views and splits of it may be made concurrently (see dataset.h). lf_last_error_message()
+ * is per thread. */
 #ifndef LIBFORGET_CONTEXT_H
 #define LIBFORGET_CONTEXT_H
 
@@ -29,7 +39,11 @@ typedef enum lf_log_level {
 typedef void (*lf_log_fn)(void *user, lf_log_level level, const char *message);
 
 /* Host allocator hook (device memory belongs to the backend). NULL functions = the C library's.
- * alloc must return memory aligned to `alignment` (a power of two, >= 64 for tensor blocks). */
+ * alloc must return memory aligned to `alignment` (a power of two, >= 64 for tensor blocks).
+ * Every host block of the library goes through it (context, data sets, models, the reference
+ * and cpu backends' tensors and state), except those of third-party libraries (oneDNN, libsvm,
+ * jansson, zlib). It is called from the threads that use the context; when data sets of the
+ * context are shared between threads, from several at once, so it must then be thread-safe. */
 typedef struct lf_allocator {
     uint32_t struct_size;
     uint32_t reserved;

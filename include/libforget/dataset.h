@@ -2,7 +2,13 @@
  *
  * Samples are float32 NCHW in [0, 1] (raw pixels / 255) with int32 labels in [0, classes).
  * A view is an index subset of another data set: it shares storage and keeps it alive, so a view
- * may outlive the data set it was made from. Every data set is immutable once created. */
+ * may outlive the data set it was made from. Every data set is immutable once created.
+ *
+ * Threads: a data set may be shared by several threads and contexts (e.g. one training set for
+ * parallel unlearning runs in contexts of their own): reading it, and making views and splits
+ * of it, are safe concurrently. The views' bookkeeping is allocated from the data set's own
+ * context (see lf_allocator). Destroying a handle must not race with other uses of that same
+ * handle. */
 #ifndef LIBFORGET_DATASET_H
 #define LIBFORGET_DATASET_H
 

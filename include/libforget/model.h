@@ -70,6 +70,7 @@ LF_API lf_status   lf_model_input_shape(const lf_model *model, int32_t *channels
 /* Trainable parameters, in the order of lf_model_get_params. */
 LF_API size_t      lf_model_num_params(const lf_model *model);
 LF_API lf_status   lf_model_get_params(const lf_model *model, float *dst, size_t n);
+/* A NaN or infinite value is refused (LF_E_NUMERIC naming it); the model is then unchanged. */
 LF_API lf_status   lf_model_set_params(lf_model *model, const float *src, size_t n);
 LF_API void        lf_model_set_user_data(lf_model *model, void *user_data);
 LF_API void       *lf_model_get_user_data(const lf_model *model);
@@ -87,7 +88,8 @@ LF_API lf_status lf_model_get_normalization(const lf_model *model, float *mean, 
 LF_API lf_status lf_model_set_metadata(lf_model *model, const char *key, const char *value);
 LF_API lf_status lf_model_get_metadata(const lf_model *model, const char *key, const char **value);
 
-/* Eval-mode inference on raw images (n × C×H×W floats in [0,1]): logits into n × classes. */
+/* Eval-mode inference on raw images (n × C×H×W floats in [0,1]): logits into n × classes.
+ * A NaN or infinite pixel -> LF_E_NUMERIC naming the sample. */
 LF_API lf_status lf_model_forward(lf_model *model, const float *images, size_t n, float *logits);
 /* Eval-mode inference on samples [first, first+count) of ds; logits and/or probabilities
  * (softmax) into count × classes buffers (either may be NULL). */

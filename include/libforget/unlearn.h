@@ -90,7 +90,30 @@ LF_API lf_status lf_request_set_seed(lf_request *req, uint64_t seed);
 /* Called after every step (phase names the stage); a non-zero return aborts: LF_E_ABORTED. */
 LF_API lf_status lf_request_set_progress(lf_request *req, lf_progress_fn fn, void *user);
 
+/* ---- Membership scorers ("privacy approximators", for ReMI) ---- */
+
+/* Scores n samples as training members from their logits (n × classes, row-major) and labels:
+ * scores[i] in [0, 1] is the estimated probability that sample i was trained on, and
+ * dscores[i·classes + c] = ∂scores[i]/∂logits[i][c]. The buffers are host memory owned by the
+ * library, valid during the call only. Return 0 on success; any other value fails the request
+ * with LF_E_ABORTED. Called from the thread that runs lf_unlearn. */
+typedef int (*lf_privacy_approximator_fn)(void *user, const float *logits, const int32_t *labels,
+                                          int64_t n, int32_t classes, float *scores,
+                                          float *dscores);
+/* Replaces the built-in approximator of methods that use one (ReMI: a small MLP on the
+ * logit-scaled confidence, entropy and top-2 margin, fitted to the original model); fn NULL
+ * restores the built-in one. LF_E_UNSUPPORTED for a method that scores no membership. */
+LF_API lf_status lf_request_set_privacy_approximator(lf_request *req, lf_privacy_approximator_fn fn,
+                                                     void *user);
+
 /* ---- Running ---- */
+
+/* A method-specific figure of a run, e.g. ReMI's "remi.acc_bound"; the name is static. */
+typedef struct lf_unlearn_figure {
+    const char *name;
+    double      value;
+} lf_unlearn_figure;
+#define LF_UNLEARN_MAX_FIGURES 12
 
 typedef struct lf_unlearn_result {
     uint32_t struct_size;
@@ -100,8 +123,12 @@ typedef struct lf_unlearn_result {
     double   final_loss;    /* the method's objective at the end (NaN when it has none) */
     int64_t  retain_size;   /* samples in the retain and forget sets the request resolved to */
     int64_t  forget_size;
+    /* ---- appended in 0.1: method-specific figures (see each method's documentation) ---- */
+    int32_t  n_figures;
+    lf_unlearn_figure figures[LF_UNLEARN_MAX_FIGURES];
 } lf_unlearn_result;
-#define LF_UNLEARN_RESULT_INIT { (uint32_t)sizeof(lf_unlearn_result), 0, 0, 0.0, 0.0, 0, 0 }
+#define LF_UNLEARN_RESULT_INIT { (uint32_t)sizeof(lf_unlearn_result), 0, 0, 0.0, 0.0, 0, 0, 0, \
+                                 { { 0, 0.0 } } }
 
 /* Runs the request on `model` and returns a new model in *out (the caller destroys it). `model`
  * is never modified, on success, error or abort. Sparse models stay sparse: every method keeps

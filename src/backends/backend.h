@@ -16,12 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "libforget/common.h"
+#include "libforget/context.h"
 
-#define LF__BACKEND_IFACE_VERSION 3
+#define LF__BACKEND_IFACE_VERSION 4
 
 typedef struct lf__backend_config {
     int32_t threads;  /* >= 1 */
+    /* The context's host allocator (NULL, or NULL functions: the C library's). Host backends
+     * (reference, cpu) keep a copy and take their state and every mem_alloc block from it, so
+     * the caller's hook sees all of the library's host memory; device memory is the backend's. */
+    const lf_allocator *allocator;
 } lf__backend_config;
 
 /* A 2-D convolution's sizes: input n×c_in×h_in×w_in, weight c_out×c_in×kh×kw (PyTorch layout),
@@ -32,6 +36,18 @@ typedef struct lf__conv2d_shape {
     int64_t stride, pad;
     int64_t h_out, w_out;
 } lf__conv2d_shape;
+
+/* The products of a gemm_batched: count × group of them; product (i, j), i < count, j < group,
+ * has its A at a + i·stride_a + j·group_stride_a (likewise B and C; strides in floats, >= 0;
+ * 0 shares an operand). The C matrices may not overlap: within a group they are separate
+ * (group_stride_c >= (m − 1)·ldc + n) or side by side in the same rows (group_stride_c >= n,
+ * (group − 1)·group_stride_c + n <= ldc), and groups are separate (stride_c >= the extent of a
+ * group). Attention's products: i the sequence, j the head, each head a slice of its rows. */
+typedef struct lf__gemm_batch {
+    int64_t count, group;
+    int64_t stride_a, stride_b, stride_c;
+    int64_t group_stride_a, group_stride_b, group_stride_c;
+} lf__gemm_batch;
 
 typedef struct lf__backend_iface {
     uint32_t    iface_version;   /* == LF__BACKEND_IFACE_VERSION */
@@ -171,7 +187,54 @@ typedef struct lf__backend_iface {
                                     const float *dy, const float *y, const float *x,
                                     const float *gamma, const float *save_mean,
                                     const float *save_invstd, int64_t n, int64_t c, int64_t s);
-    /* ---- version 3 ends here; append below ---- */
+    /* ---- version 3 ends here ---- */
+
+    /* ---- version 4: the attacker network (transformer encoder layers, Adam) ---- */
+    /* Layer norm over the last dim of x (rows × cols), PyTorch semantics: biased variance,
+     * y = (x − mean)·invstd·gamma + beta with invstd = 1/sqrt(var + eps); save_mean and
+     * save_invstd (rows floats each) are kept for backward. y may not be x. */
+    lf_status (*layernorm_fwd)(void *priv, float *y, float *save_mean, float *save_invstd,
+                               const float *x, const float *gamma, const float *beta,
+                               int64_t rows, int64_t cols, float eps);
+    /* dx overwritten (may be dy); dgamma, dbeta += */
+    lf_status (*layernorm_bwd)(void *priv, float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *gamma, const float *save_mean,
+                               const float *save_invstd, int64_t rows, int64_t cols);
+    /* torch's exact GELU: y = x·Φ(x) = x/2·(1 + erf(x/√2)); y may be x */
+    lf_status (*gelu_fwd)(void *priv, float *y, const float *x, int64_t n);
+    /* dx = dy·(Φ(x) + x·φ(x)) with x the forward's input; dx may be dy */
+    lf_status (*gelu_bwd)(void *priv, float *dx, const float *dy, const float *x, int64_t n);
+    /* Backward of softmax_fwd over rows of cols: dx = y ⊙ (dy − Σ_c dy·y), y its output;
+     * dx may be dy */
+    lf_status (*softmax_bwd)(void *priv, float *dx, const float *dy, const float *y, int64_t rows,
+                             int64_t cols);
+    /* Inverted dropout: element j is kept iff uniform_at(seed, stream, offset + j) >= p
+     * (core/rng.h), y[j] = kept ? x[j]·(1/(1 − p)) : 0, p in [0, 1] (p == 1: all 0). The mask is
+     * a function of (p, seed, stream, offset) only, so the backward pass is this same op on dy
+     * with the same arguments (nothing is stored). y may be x. */
+    lf_status (*dropout)(void *priv, float *y, const float *x, int64_t n, float p, uint64_t seed,
+                         uint64_t stream, uint64_t offset);
+    /* y[b][j][i] = x[b][i][j] for x of batch × rows × cols (y: batch × cols × rows); y may not
+     * be x. Its backward is the same op with rows and cols swapped. */
+    lf_status (*transpose)(void *priv, float *y, const float *x, int64_t batch, int64_t rows,
+                           int64_t cols);
+    /* PyTorch Adam (torch.optim.Adam, amsgrad off): g = grad + wd·w; m = β1·m + (1 − β1)·g;
+     * v = β2·v + (1 − β2)·g²; w −= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + eps), where
+     * t = step >= 1 counts the steps taken with m and v, this one included (both zero before
+     * step 1). The betas are doubles, as PyTorch's Python floats: 1 − β2 from a float β2 = 0.999
+     * would be off by 1e-5. */
+    lf_status (*adam_step)(void *priv, float *w, float *m, float *v, const float *grad, int64_t n,
+                           float lr, double beta1, double beta2, float eps, float weight_decay,
+                           int64_t step);
+    /* Strided batched gemm: the gemm above for every product (i, j) of the grid in *batch (see
+     * lf__gemm_batch), in any order. For the many tiny products of attention (one per
+     * sequence and head), which one gemm call each would spend on call and thread-pool
+     * overhead. */
+    lf_status (*gemm_batched)(void *priv, int trans_a, int trans_b, int64_t m, int64_t n,
+                              int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                              int64_t ldb, float beta, float *c, int64_t ldc,
+                              const lf__gemm_batch *batch);
+    /* ---- version 4 ends here; append below ---- */
 } lf__backend_iface;
 
 /* A backend instance: its table and private state. */

@@ -74,6 +74,8 @@ static void print_result(const unlearn_args *a, const lf_unlearn_result *r, cons
         cli_json_int(&j, "steps", (long long)r->steps);
         cli_json_int(&j, "epochs", r->epochs);
         cli_json_num(&j, "final_loss", r->final_loss);
+        for (int32_t i = 0; i < r->n_figures; i++)   /* method-specific, e.g. remi.acc_bound */
+            cli_json_num(&j, r->figures[i].name, r->figures[i].value);
         cli_metrics_json(&j, m);
         cli_json_str(&j, "forget", a->forget);
         cli_json_num(&j, "eval_seconds", m->seconds);
@@ -83,6 +85,13 @@ static void print_result(const unlearn_args *a, const lf_unlearn_result *r, cons
     }
     printf("%s: %.2f s, %lld steps, final loss %.4f\n", a->method, r->seconds,
            (long long)r->steps, r->final_loss);
+    for (int32_t i = 0; i < r->n_figures; i++) {
+        printf("  %-20s %.4g\n", r->figures[i].name, r->figures[i].value);
+        if (strcmp(r->figures[i].name, "remi.acc_bound") == 0)
+            printf("  leakage bound (Gaussian approximation, not a certificate): a membership attacker "
+                   "tells the forget set from unseen data with accuracy <= %.1f%%\n",
+                   100.0 * r->figures[i].value);
+    }
     cli_metrics_print(a->forget, m);
     printf("saved %s\n", a->output);
 }
@@ -157,10 +166,10 @@ void cmd_methods_usage(FILE *out)
 static void print_param_text(const lf_param_info *p)
 {
     if (p->type == LF_PARAM_CHOICE)
-        printf("    %-12s %s (default %s; one of %s)\n", p->name, p->doc, p->default_choice,
+        printf("    %-18s %s (default %s; one of %s)\n", p->name, p->doc, p->default_choice,
                p->choices);
     else
-        printf("    %-12s %s (default %g; %s in [%g, %g])\n", p->name, p->doc, p->default_value,
+        printf("    %-18s %s (default %g; %s in [%g, %g])\n", p->name, p->doc, p->default_value,
                p->type == LF_PARAM_INT ? "integer" : "number", p->min_value, p->max_value);
 }
 

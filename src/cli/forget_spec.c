@@ -20,6 +20,16 @@ static int read_indices(const char *command, const char *path, cli_forget *f)
     int rc = CLI_EXIT_OK;
     while (rc == CLI_EXIT_OK && fgets(line, sizeof line, fp)) {
         lineno++;
+        /* a longer line would come in pieces, each taken for an index of its own */
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            int next = getc(fp);
+            if (next != EOF) {
+                rc = cli_usage_error(command, "%s:%ld: line longer than %zu characters", path, lineno,
+                                     sizeof line - 2);
+                break;
+            }
+        }
         char *p = line + strspn(line, " \t");
         p[strcspn(p, "\r\n")] = '\0';
         if (*p == '\0' || *p == '#')

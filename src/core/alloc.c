@@ -11,7 +11,7 @@ static size_t round_up(size_t size)
     return (size + LF__ALIGN - 1) / LF__ALIGN * LF__ALIGN;
 }
 
-void *lf__alloc(const lf_context *ctx, size_t size, const char *what)
+void *lf__alloc_with(const lf_allocator *a, size_t size, const char *what)
 {
     if (size == 0)
         size = 1;
@@ -20,13 +20,28 @@ void *lf__alloc(const lf_context *ctx, size_t size, const char *what)
         return NULL;
     }
     void *p;
-    if (ctx && ctx->opts.allocator.alloc)
-        p = ctx->opts.allocator.alloc(ctx->opts.allocator.user, size, LF__ALIGN);
+    if (a && a->alloc)
+        p = a->alloc(a->user, size, LF__ALIGN);
     else
         p = aligned_alloc(LF__ALIGN, round_up(size));
     if (!p)
         lf__error(LF_E_NOMEM, "out of memory allocating %zu bytes for %s", size, what);
     return p;
+}
+
+void lf__free_with(const lf_allocator *a, void *ptr, size_t size)
+{
+    if (!ptr)
+        return;
+    if (a && a->free)
+        a->free(a->user, ptr, size ? size : 1);
+    else
+        free(ptr);
+}
+
+void *lf__alloc(const lf_context *ctx, size_t size, const char *what)
+{
+    return lf__alloc_with(ctx ? &ctx->opts.allocator : NULL, size, what);
 }
 
 void *lf__calloc(const lf_context *ctx, size_t count, size_t elem_size, const char *what)
@@ -43,12 +58,7 @@ void *lf__calloc(const lf_context *ctx, size_t count, size_t elem_size, const ch
 
 void lf__free(const lf_context *ctx, void *ptr, size_t size)
 {
-    if (!ptr)
-        return;
-    if (ctx && ctx->opts.allocator.free)
-        ctx->opts.allocator.free(ctx->opts.allocator.user, ptr, size ? size : 1);
-    else
-        free(ptr);
+    lf__free_with(ctx ? &ctx->opts.allocator : NULL, ptr, size);
 }
 
 char *lf__strdup(const lf_context *ctx, const char *s)

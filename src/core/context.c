@@ -69,12 +69,13 @@ lf_status lf_context_create(lf_context **out, const lf_context_options *opts)
     if (!ctx)
         return LF_E_NOMEM;
     memset(ctx, 0, sizeof *ctx);
+    atomic_init(&ctx->refs, 1);
     ctx->opts = o;
     ctx->opts.backend = iface->kind;
     ctx->threads = o.threads ? o.threads : online_cores();
     ctx->opts.threads = ctx->threads;
 
-    lf__backend_config cfg = { .threads = ctx->threads };
+    lf__backend_config cfg = { .threads = ctx->threads, .allocator = &ctx->opts.allocator };
     ctx->backend.iface = iface;
     lf_status st = iface->create(&ctx->backend.priv, &cfg);
     if (st != LF_OK) {
@@ -98,24 +99,22 @@ void lf_context_destroy(lf_context *ctx)
 {
     if (!ctx)
         return;
-    if (ctx->live_children > 0) {
+    int64_t children = atomic_load(&ctx->refs) - 1;
+    if (children > 0)
         lf__log(ctx, LF_LOG_ERROR,
                 "lf_context_destroy: %lld models or data sets still use this context; it will be "
-                "freed when the last of them is destroyed", (long long)ctx->live_children);
-        ctx->destroy_pending = 1;
-        return;
-    }
-    context_free(ctx);
+                "freed when the last of them is destroyed", (long long)children);
+    lf__context_release(ctx);   /* the caller's reference */
 }
 
 void lf__context_retain(lf_context *ctx)
 {
-    ctx->live_children++;
+    atomic_fetch_add(&ctx->refs, 1);
 }
 
 void lf__context_release(lf_context *ctx)
 {
-    if (--ctx->live_children == 0 && ctx->destroy_pending)
+    if (atomic_fetch_sub(&ctx->refs, 1) == 1)
         context_free(ctx);
 }
 

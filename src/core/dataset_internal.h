@@ -6,7 +6,8 @@
 #include "core/internal.h"
 
 typedef struct lf__dataset_storage {
-    int64_t     refcount;      /* data sets (root and views) sharing this storage */
+    _Atomic int64_t refcount;  /* data sets (root and views) sharing this storage; atomic, as
+                                  views of a shared set may be made from several threads */
     lf_context *ctx;
     float      *images;        /* n × (c·h·w), in [0,1] */
     int32_t    *labels;        /* n */

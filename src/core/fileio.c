@@ -1,5 +1,8 @@
 /* Bounded whole-file reads (transparently gunzipped) and atomic writes. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,15 +21,21 @@ lf_status lf__read_file(const lf_context *ctx, const char *path, size_t max_size
     FILE *probe = fopen(path, "rb");
     if (!probe)
         return lf__error(LF_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* a small file gets a small buffer (the size + 1, so EOF needs no growth); gzip content and
+     * files whose size is unknown (a pipe) grow from there */
+    size_t cap = CHUNK;
+    struct stat sb;
+    if (fstat(fileno(probe), &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < CHUNK)
+        cap = (size_t)sb.st_size + 1 < 4096 ? 4096 : (size_t)sb.st_size + 1;
     fclose(probe);
 
     /* gzread passes non-gzip content through unchanged, so one path serves both */
     gzFile gz = gzopen(path, "rb");
     if (!gz)
         return lf__error(LF_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    gzbuffer(gz, 128 * 1024);
+    gzbuffer(gz, cap < CHUNK ? 8192 : 128 * 1024);   /* 8 KiB is zlib's default */
 
-    size_t cap = CHUNK, len = 0;
+    size_t len = 0;
     uint8_t *buf = lf__alloc(ctx, cap + 1, path);
     lf_status st = LF_OK;
     if (!buf) {
@@ -99,20 +108,35 @@ lf_status lf__read_file(const lf_context *ctx, const char *path, size_t max_size
     return LF_OK;
 }
 
+/* ".tmp.<pid>.<n>": 5 + 10 + 1 + 20 characters and the NUL */
+#define TMP_SUFFIX_MAX 40
+
+static _Atomic unsigned long tmp_serial;   /* threads of one process never pick the same name */
+
 lf_status lf__atomic_open(lf__atomic_file *af, const lf_context *ctx, const char *path)
 {
     memset(af, 0, sizeof *af);
     af->ctx = ctx;
     size_t n = strlen(path);
     af->path = lf__strdup(ctx, path);
-    af->tmp_path = lf__alloc(ctx, n + 16, path);
-    if (!af->path || !af->tmp_path) {
+    if (!af->path)
+        return LF_E_NOMEM;
+    af->tmp_path = lf__alloc(ctx, n + TMP_SUFFIX_MAX, path);
+    if (!af->tmp_path) {
         lf__atomic_abort(af);
         return LF_E_NOMEM;
     }
-    memcpy(af->tmp_path, path, n);
-    memcpy(af->tmp_path + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(af->tmp_path);
+    /* O_EXCL with mode 0666, not mkstemp + fchmod: the file gets fopen's permissions (0666
+     * less the umask) without reading the umask, which umask() can only do by changing it,
+     * process-wide (threads saving at once raced on it) */
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        snprintf(af->tmp_path, n + TMP_SUFFIX_MAX, "%s.tmp.%ld.%lu", path, (long)getpid(),
+                 atomic_fetch_add(&tmp_serial, 1));
+        fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         lf_status st = lf__error(LF_E_IO, "%s: cannot create a temporary file beside it: %s", path,
                                  strerror(errno));
@@ -120,14 +144,10 @@ lf_status lf__atomic_open(lf__atomic_file *af, const lf_context *ctx, const char
         lf__atomic_abort(af);
         return st;
     }
-    /* mkstemp creates 0600; give the file the permissions a plain fopen would (0666 & ~umask) */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
-        close(fd);
         lf_status st = lf__error(LF_E_IO, "%s: %s", af->tmp_path, strerror(errno));
+        close(fd);
         lf__atomic_abort(af);
         return st;
     }
@@ -136,8 +156,9 @@ lf_status lf__atomic_open(lf__atomic_file *af, const lf_context *ctx, const char
 
 static void release(lf__atomic_file *af)
 {
+    /* tmp_path exists only beside path (lf__atomic_open), so its size follows from path's */
     if (af->tmp_path)
-        lf__free(af->ctx, af->tmp_path, strlen(af->path ? af->path : "") + 16);
+        lf__free(af->ctx, af->tmp_path, strlen(af->path) + TMP_SUFFIX_MAX);
     if (af->path)
         lf__free(af->ctx, af->path, strlen(af->path) + 1);
     af->tmp_path = af->path = NULL;

@@ -15,7 +15,7 @@
 lf_status lf__read_file(const lf_context *ctx, const char *path, size_t max_size, uint8_t **data,
                         size_t *size);
 
-/* Atomic write: lf__atomic_open creates "<path>.tmp.XXXXXX" beside path; write to af->fp;
+/* Atomic write: lf__atomic_open creates "<path>.tmp.<pid>.<n>" beside path; write to af->fp;
  * lf__atomic_commit flushes, fsyncs, closes and renames over path; on any failure, or on
  * lf__atomic_abort, the temporary file is removed and path is untouched. */
 typedef struct lf__atomic_file {

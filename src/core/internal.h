@@ -4,6 +4,7 @@
 #define LF_CORE_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,13 +21,16 @@ struct lf_context {
     lf_context_options opts;      /* the caller's options, defaults filled in */
     lf__backend        backend;   /* the chosen backend instance */
     int32_t            threads;   /* resolved thread count (>= 1) */
-    int64_t            live_children; /* models and data sets not yet destroyed */
-    int                destroy_pending; /* lf_context_destroy came while children lived */
+    /* 1 for the caller's handle + 1 per model and data set not yet destroyed; the context is
+     * freed when it reaches 0. Atomic: a data set shared by threads gets views from all of
+     * them at once. */
+    _Atomic int64_t    refs;
     void              *user_data;
 };
 
 /* Every model and data set holds a reference on its context: a context destroyed while
- * children live is freed when the last child goes (and the early destroy is logged). */
+ * children live is freed when the last child goes (and the early destroy is logged). Both are
+ * safe to call from several threads at once. */
 void lf__context_retain(lf_context *ctx);
 void lf__context_release(lf_context *ctx);
 
@@ -48,6 +52,10 @@ void *lf__alloc(const lf_context *ctx, size_t size, const char *what);
 void *lf__calloc(const lf_context *ctx, size_t count, size_t elem_size, const char *what);
 void  lf__free(const lf_context *ctx, void *ptr, size_t size);
 char *lf__strdup(const lf_context *ctx, const char *s);   /* free with lf__free(ctx, p, strlen(p)+1) */
+/* The same over an allocator hook directly (a NULL hook or NULL functions: the C library's), for
+ * code that holds the hook but no context (the host backends). */
+void *lf__alloc_with(const lf_allocator *a, size_t size, const char *what);
+void  lf__free_with(const lf_allocator *a, void *ptr, size_t size);
 
 /* Copies a caller's size-versioned struct (first field: uint32_t struct_size) into dst, an
  * internal struct of dst_size bytes. src NULL gives a zeroed dst (all defaults). Errors:

@@ -62,7 +62,9 @@ struct lf_model {
     char           **meta_values;
     size_t           n_meta;
 
-    void            *arch_state;   /* activations and scratch, owned by the arch */
+    void            *arch_state;   /* activations and scratch, owned by the arch: made by
+                                      forward when NULL, freed by release (DAU swaps two in
+                                      and out to keep two passes' activations) */
     void            *user_data;
 
     /* Pruning masks (sparse models): one U8 0/1 per element of every maskable tensor, at its
@@ -112,6 +114,10 @@ const lf__arch *lf__arch_at(size_t i);
 /* Creates a model of arch for cfg with its tensor table declared and blocks allocated (zeroed),
  * not initialised. */
 lf_status lf__model_new(lf_model **out, lf_context *ctx, const lf__arch *arch, const lf_model_config *cfg);
+/* lf__model_new in two steps: the table only (no parameter memory yet, so a file's tensors can be
+ * checked against it before a size read from untrusted metadata commits any), then the blocks. */
+lf_status lf__model_declare(lf_model **out, lf_context *ctx, const lf__arch *arch, const lf_model_config *cfg);
+lf_status lf__model_alloc_blocks(lf_model *m);
 /* Appends a tensor to the table (called from arch->declare). */
 lf_status lf__model_add_tensor(lf_model *m, const char *name, lf__tensor_kind kind, lf__file_dtype dt,
                                int32_t ndim, const int64_t *shape);

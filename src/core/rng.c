@@ -4,28 +4,9 @@
 
 #include "core/rng.h"
 
-static void mulhilo(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo)
-{
-    uint64_t p = (uint64_t)a * b;
-    *hi = (uint32_t)(p >> 32);
-    *lo = (uint32_t)p;
-}
-
 void lf__philox4x32(uint32_t out[4], uint64_t seed, uint64_t stream, uint64_t block)
 {
-    uint32_t c0 = (uint32_t)block, c1 = (uint32_t)(block >> 32);
-    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
-    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-    for (int round = 0; round < 10; round++) {
-        uint32_t hi0, lo0, hi1, lo1;
-        mulhilo(0xD2511F53u, c0, &hi0, &lo0);
-        mulhilo(0xCD9E8D57u, c2, &hi1, &lo1);
-        uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
-        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+    lf__philox4x32_inline(out, seed, stream, block);
 }
 
 /* 24 random bits -> [0, 1), exact in float */

@@ -13,11 +13,35 @@ enum {
     LF__STREAM_SHUFFLE = 2, /* epoch shuffling */
     LF__STREAM_SPLIT   = 3, /* data set splits */
     LF__STREAM_NOISE   = 4, /* input / weight noise */
-    LF__STREAM_DROPOUT = 5
+    LF__STREAM_DROPOUT = 5,
+    LF__STREAM_REMI    = 6  /* ReMI's splits, samplers and approximator (use in the high word) */
 };
 
 /* One Philox4x32-10 block: key = seed, counter = (block, stream). */
 void lf__philox4x32(uint32_t out[4], uint64_t seed, uint64_t stream, uint64_t block);
+
+/* The same block, inline: loops over many blocks (the cpu backend's dropout) vectorise it. */
+static inline void lf__philox4x32_inline(uint32_t out[4], uint64_t seed, uint64_t stream,
+                                         uint64_t block)
+{
+    uint32_t c0 = (uint32_t)block, c1 = (uint32_t)(block >> 32);
+    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; round++) {
+        const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c0 = n0;
+        c1 = (uint32_t)p1;
+        c2 = n2;
+        c3 = (uint32_t)p0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
 
 /* Element-indexed draws, the definition every backend implements:
  *   uniform_at(i) = (word[i%4] of block i/4 >> 8) * 2^-24            in [0, 1)

@@ -5,8 +5,10 @@
 #include "core/nn/nn_internal.h"
 
 static const lf__param_spec ft_params[] = {
-    LF__PARAM_EPOCHS(10, "passes over the retain set"),
-    LF__PARAM_LR(0.01, "SGD learning rate (constant), momentum 0.9, weight decay 5e-4"),
+    /* defaults from the Fashion-MNIST convnet sweep (bench/RESULTS.md; reference: 10 epochs,
+     * lr 0.01): the lowest Avg. Disparity at <= 1/5 of Retrain's time */
+    LF__PARAM_EPOCHS(2, "passes over the retain set"),
+    LF__PARAM_LR(0.08, "SGD learning rate (constant), momentum 0.9, weight decay 5e-4"),
     LF__PARAM_BATCH(256),
 };
 
@@ -21,5 +23,5 @@ static lf_status ft_run(lf__unlearn_job *job)
 
 const lf__method lf__method_ft = {
     "ft", "fine-tune on the retain set (forgets by catastrophic forgetting)",
-    ft_params, sizeof ft_params / sizeof ft_params[0], ft_run,
+    ft_params, sizeof ft_params / sizeof ft_params[0], ft_run, 0,
 };

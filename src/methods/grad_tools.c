@@ -73,19 +73,51 @@ void lf__grad_pass_free(lf__grad_pass *g)
     memset(g, 0, sizeof *g);
 }
 
-lf_status lf__grad_pass_forward(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
-                                size_t first, int64_t rows)
+lf_status lf__grad_pass_forward_mode(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
+                                     size_t first, int64_t rows, int train)
 {
     lf_model *m = g->m;
     lf__batch *b = &g->batch;
     g->rows = -1;
     LF__TRY(lf__batch_load_dataset(b, ds, idx, first, rows));
-    LF__TRY(m->arch->forward(m, b->x, rows, 0, b->logits));
+    LF__TRY(m->arch->forward(m, b->x, rows, train, b->logits));
     LF__TRY(LF__BE(m->ctx, softmax_xent_fwd, g->loss, g->probs, b->logits, b->labels, rows,
                    m->num_classes));
     g->rows = rows;
     g->fresh = 1;
+    g->train = train;
     return LF_OK;
+}
+
+lf_status lf__grad_pass_forward(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
+                                size_t first, int64_t rows)
+{
+    return lf__grad_pass_forward_mode(g, ds, idx, first, rows, 0);
+}
+
+/* An eval-mode forward can be run again from the staged inputs; a train-mode one cannot (it
+ * would update the running statistics twice). */
+static lf_status ensure_fresh(lf__grad_pass *g)
+{
+    lf_model *m = g->m;
+    if (g->rows < 1)
+        return lf__error(LF_E_STATE, "gradient pass: backward without a forward");
+    if (!g->fresh) {
+        if (g->train)
+            return lf__error(LF_E_STATE, "gradient pass: a second backward after a train-mode forward");
+        LF__TRY(m->arch->forward(m, g->batch.x, g->rows, 0, g->batch.logits));
+    }
+    g->fresh = 0;
+    return LF_OK;
+}
+
+lf_status lf__grad_pass_backward_dlogits(lf__grad_pass *g, const float *dlogits_host)
+{
+    lf_model *m = g->m;
+    LF__TRY(ensure_fresh(g));
+    LF__TRY(LF__BE(m->ctx, mem_upload, g->dlogits, dlogits_host,
+                   (size_t)g->rows * (size_t)m->num_classes * sizeof(float)));
+    return m->arch->backward(m, g->dlogits, g->rows, NULL, NULL);
 }
 
 lf_status lf__grad_pass_backward(lf__grad_pass *g, int32_t label, float weight)
@@ -93,13 +125,7 @@ lf_status lf__grad_pass_backward(lf__grad_pass *g, int32_t label, float weight)
     lf_model *m = g->m;
     lf__batch *b = &g->batch;
     int64_t rows = g->rows;
-    if (rows < 1)
-        return lf__error(LF_E_STATE, "gradient pass: backward without a forward");
-    /* the staged inputs are still there: an eval-mode forward gives the same activations (and
-     * probabilities) again */
-    if (!g->fresh)
-        LF__TRY(m->arch->forward(m, b->x, rows, 0, b->logits));
-    g->fresh = 0;
+    LF__TRY(ensure_fresh(g));
     const int32_t *labels = b->labels;
     if (label >= 0) {
         if (g->class_of_labels != label) {

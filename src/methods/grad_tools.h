@@ -34,6 +34,7 @@ typedef struct lf__grad_pass {
     float     *loss_host;     /* host: capacity */
     int64_t    rows;          /* rows of the last forward (-1: none) */
     int        fresh;         /* no backward since that forward */
+    int        train;         /* that forward ran in train mode */
 } lf__grad_pass;
 
 /* Also allocates m->grads. On failure everything is freed. */
@@ -44,10 +45,17 @@ void      lf__grad_pass_free(lf__grad_pass *g);
  * eval-mode forward and probs = softmax(logits). rows <= capacity. */
 lf_status lf__grad_pass_forward(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
                                 size_t first, int64_t rows);
+/* lf__grad_pass_forward in train (batch statistics, running statistics updated) or eval mode.
+ * After a train-mode forward only one backward may follow. */
+lf_status lf__grad_pass_forward_mode(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
+                                     size_t first, int64_t rows, int train);
 /* m->grads += ∇ Σ_i weight·ℓ(x_i, y_i) over the rows of the last forward, y_i the true labels
  * (label < 0) or `label` for every row. The forward's activations may be used up (the arch
  * contract): forward again before another backward. */
 lf_status lf__grad_pass_backward(lf__grad_pass *g, int32_t label, float weight);
+/* m->grads += the backward of the last forward from a caller-made gradient on its logits
+ * (host, rows × classes): for losses computed on the host from downloaded logits. */
+lf_status lf__grad_pass_backward_dlogits(lf__grad_pass *g, const float *dlogits_host);
 
 /* m->grads = ∇ mean_i ℓ(x_i, y_i) over samples idx[0..n) of ds (idx NULL: 0..n), eval mode, in
  * batches of the pass's capacity; *mean_loss (may be NULL) = the mean loss. One tick per

@@ -36,7 +36,9 @@ typedef struct lf__unlearn_job {
     uint64_t          seed;
     lf_progress_fn    progress;     /* may be NULL */
     void             *progress_user;
-    lf_unlearn_result *result;      /* the method fills epochs, steps, final_loss */
+    lf_unlearn_result *result;      /* the method fills epochs, steps, final_loss, figures */
+    lf_privacy_approximator_fn approximator;   /* the caller's membership scorer, or NULL */
+    void             *approximator_user;
 } lf__unlearn_job;
 
 struct lf__method {
@@ -45,6 +47,7 @@ struct lf__method {
     const lf__param_spec *params;
     size_t                n_params;
     lf_status (*run)(lf__unlearn_job *job);
+    int                   takes_approximator;   /* uses a privacy approximator (ReMI) */
 };
 
 /* registry.c */
@@ -60,6 +63,9 @@ double lf__job_param(const lf__unlearn_job *job, const char *key);
 lf_train_options lf__job_train_options(const lf__unlearn_job *job, int32_t schedule);
 /* Adds a training phase's figures to the job's result. */
 void lf__job_add_training(lf__unlearn_job *job, const lf_train_result *r);
+/* Appends a method-specific figure (name static) to the job's result; ignored past
+ * LF_UNLEARN_MAX_FIGURES (a programming error the tests catch). */
+void lf__job_add_figure(lf__unlearn_job *job, const char *name, double value);
 
 /* Parameter entries shared by the SGD-based methods. */
 #define LF__PARAM_EPOCHS(def, doc) { LF_PARAM_INT, "epochs", doc, def, 1, 10000, NULL, NULL }
@@ -73,5 +79,7 @@ extern const lf__method lf__method_ga;
 extern const lf__method lf__method_l1sparse;
 extern const lf__method lf__method_ff;
 extern const lf__method lf__method_iu;
+extern const lf__method lf__method_remi;
+extern const lf__method lf__method_dau;
 
 #endif

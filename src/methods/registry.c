@@ -11,6 +11,8 @@ static const lf__method *const methods[] = {
     &lf__method_l1sparse,
     &lf__method_ff,
     &lf__method_iu,
+    &lf__method_remi,
+    &lf__method_dau,
 };
 enum { N_METHODS = sizeof methods / sizeof methods[0] };
 

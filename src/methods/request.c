@@ -21,6 +21,8 @@ struct lf_request {
     uint64_t          seed;
     lf_progress_fn    progress;
     void             *progress_user;
+    lf_privacy_approximator_fn approximator;
+    void             *approximator_user;
 };
 
 LF_API lf_status lf_request_create(lf_request **out, lf_context *ctx, const char *method)
@@ -232,7 +234,29 @@ LF_API lf_status lf_request_get_double(const lf_request *req, const char *key, d
     return LF_OK;
 }
 
+LF_API lf_status lf_request_set_privacy_approximator(lf_request *req, lf_privacy_approximator_fn fn,
+                                                     void *user)
+{
+    LF__CHECK_ARG(req, "lf_request_set_privacy_approximator: req is NULL");
+    if (!req->method->takes_approximator)
+        return lf__error(LF_E_UNSUPPORTED, "lf_request_set_privacy_approximator: method '%s' "
+                         "scores no membership (only remi does)", req->method->name);
+    req->approximator = fn;
+    req->approximator_user = fn ? user : NULL;
+    return LF_OK;
+}
+
 /* ---- running ---- */
+
+void lf__job_add_figure(lf__unlearn_job *job, const char *name, double value)
+{
+    lf_unlearn_result *r = job->result;
+    if (r->n_figures >= LF_UNLEARN_MAX_FIGURES)
+        return;
+    r->figures[r->n_figures].name = name;
+    r->figures[r->n_figures].value = value;
+    r->n_figures++;
+}
 
 static lf_status check_data(const lf_request *req, const lf_model *model)
 {
@@ -291,6 +315,7 @@ LF_API lf_status lf_unlearn(lf_request *req, const lf_model *model, lf_model **o
             .forget_class = spec.kind == LF_FORGET_CLASS ? spec.forget_class : -1,
             .params = req->params, .seed = req->seed ? req->seed : req->ctx->opts.seed,
             .progress = req->progress, .progress_user = req->progress_user, .result = &res,
+            .approximator = req->approximator, .approximator_user = req->approximator_user,
         };
         st = req->method->run(&job);
     }

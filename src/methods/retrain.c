@@ -55,5 +55,5 @@ static lf_status retrain_run(lf__unlearn_job *job)
 
 const lf__method lf__method_retrain = {
     "retrain", "retrain from scratch on the retain set (the gold standard)",
-    retrain_params, sizeof retrain_params / sizeof retrain_params[0], retrain_run,
+    retrain_params, sizeof retrain_params / sizeof retrain_params[0], retrain_run, 0,
 };

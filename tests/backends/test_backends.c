@@ -724,7 +724,7 @@ START_TEST(table_and_memory)
     ck_assert_int_eq(cpu_be->kind, LF_BACKEND_CPU);
     ck_assert_int_eq(cpu_be->probe(), 1);
     const char *first = (const char *)&cpu_be->probe;
-    const char *end = (const char *)&cpu_be->batchnorm_relu_bwd + sizeof cpu_be->batchnorm_relu_bwd;
+    const char *end = (const char *)&cpu_be->adam_step + sizeof cpu_be->adam_step;
     for (const char *p = first; p < end; p += sizeof(void (*)(void))) {
         void (*fn)(void);
         memcpy(&fn, p, sizeof fn);
@@ -744,6 +744,281 @@ START_TEST(table_and_memory)
     ck_assert_lf_ok(cpu_be->mem_download(cpu_priv, back, dev, sizeof back));
     ck_assert(back[0] == 0.0f && back[99] == 0.0f);
     cpu_be->mem_free(cpu_priv, dev);
+}
+END_TEST
+
+/* ---- the attacker network (version 4 of the table) ---- */
+
+START_TEST(attacker_ops)
+{
+    lf__rng r;
+    lf__rng_init(&r, 900, 0);
+    const int64_t rows = 37, cols = 64, n = rows * cols;
+    float *x = random_vec(&r, (size_t)n, -3, 3), *dy = random_vec(&r, (size_t)n, -1, 1);
+    float *g = random_vec(&r, (size_t)cols, 0.5, 1.5), *b = random_vec(&r, (size_t)cols, -0.5, 0.5);
+    float *y_ref = nan_vec((size_t)n), *y_cpu = nan_vec((size_t)n);
+    float *st_ref = nan_vec((size_t)(2 * rows)), *st_cpu = nan_vec((size_t)(2 * rows));
+    BOTH(layernorm_fwd, (ref_priv, y_ref, st_ref, st_ref + rows, x, g, b, rows, cols, 1e-5f),
+                        (cpu_priv, y_cpu, st_cpu, st_cpu + rows, x, g, b, rows, cols, 1e-5f));
+    assert_close("layernorm_fwd y", y_cpu, y_ref, (size_t)n);
+    assert_close("layernorm_fwd stats", st_cpu, st_ref, (size_t)(2 * rows));
+    float *dg_ref = random_vec(&r, (size_t)cols, -1, 1), *dg_cpu = copy_vec(dg_ref, (size_t)cols);
+    float *db_ref = random_vec(&r, (size_t)cols, -1, 1), *db_cpu = copy_vec(db_ref, (size_t)cols);
+    float *dx_ref = nan_vec((size_t)n), *dx_cpu = nan_vec((size_t)n);
+    BOTH(layernorm_bwd, (ref_priv, dx_ref, dg_ref, db_ref, dy, x, g, st_ref, st_ref + rows, rows, cols),
+                        (cpu_priv, dx_cpu, dg_cpu, db_cpu, dy, x, g, st_cpu, st_cpu + rows, rows, cols));
+    assert_close("layernorm_bwd dx", dx_cpu, dx_ref, (size_t)n);
+    assert_close("layernorm_bwd dgamma", dg_cpu, dg_ref, (size_t)cols);
+    assert_close("layernorm_bwd dbeta", db_cpu, db_ref, (size_t)cols);
+
+    BOTH(gelu_fwd, (ref_priv, y_ref, x, n), (cpu_priv, y_cpu, x, n));
+    assert_close("gelu_fwd", y_cpu, y_ref, (size_t)n);
+    BOTH(gelu_bwd, (ref_priv, dx_ref, dy, x, n), (cpu_priv, dx_cpu, dy, x, n));
+    assert_close("gelu_bwd", dx_cpu, dx_ref, (size_t)n);
+
+    BOTH(softmax_fwd, (ref_priv, y_ref, x, rows, cols), (cpu_priv, y_cpu, x, rows, cols));
+    BOTH(softmax_bwd, (ref_priv, dx_ref, dy, y_ref, rows, cols), (cpu_priv, dx_cpu, dy, y_cpu, rows, cols));
+    assert_close("softmax_bwd", dx_cpu, dx_ref, (size_t)n);
+
+    /* masks are part of reproducibility: bit for bit */
+    BOTH(dropout, (ref_priv, y_ref, x, n, 0.2f, 5, LF__STREAM_DROPOUT, 3),
+                  (cpu_priv, y_cpu, x, n, 0.2f, 5, LF__STREAM_DROPOUT, 3));
+    assert_same_bits("dropout", y_cpu, y_ref, (size_t)n);
+    BOTH(transpose, (ref_priv, y_ref, x, 2, rows / 2, cols), (cpu_priv, y_cpu, x, 2, rows / 2, cols));
+    assert_same_bits("transpose", y_cpu, y_ref, (size_t)(2 * (rows / 2) * cols));
+
+    float *w_ref = random_vec(&r, (size_t)n, -1, 1), *w_cpu = copy_vec(w_ref, (size_t)n);
+    float *m_ref = vec((size_t)n), *v_ref = vec((size_t)n);
+    memset(m_ref, 0, (size_t)n * sizeof *m_ref), memset(v_ref, 0, (size_t)n * sizeof *v_ref);
+    float *m_cpu = copy_vec(m_ref, (size_t)n), *v_cpu = copy_vec(v_ref, (size_t)n);
+    for (int64_t step = 1; step <= 3; step++) {
+        BOTH(adam_step, (ref_priv, w_ref, m_ref, v_ref, dy, n, 1e-3f, 0.9, 0.999, 1e-8f, 0.0f, step),
+                        (cpu_priv, w_cpu, m_cpu, v_cpu, dy, n, 1e-3f, 0.9, 0.999, 1e-8f, 0.0f, step));
+        assert_close("adam w", w_cpu, w_ref, (size_t)n);
+        assert_close("adam m", m_cpu, m_ref, (size_t)n);
+        assert_close("adam v", v_cpu, v_ref, (size_t)n);
+    }
+    free(x), free(dy), free(g), free(b), free(y_ref), free(y_cpu), free(st_ref), free(st_cpu);
+    free(dg_ref), free(dg_cpu), free(db_ref), free(db_cpu), free(dx_ref), free(dx_cpu);
+    free(w_ref), free(w_cpu), free(m_ref), free(v_ref), free(m_cpu), free(v_cpu);
+}
+END_TEST
+
+/* The attacker's row and element kernels on inputs large enough for the cpu backend's threads
+ * (and with odd lengths for the vector tails): bit for bit where the cpu kernel keeps the
+ * reference's arithmetic, within RTOL where it sums in another order (layer norm's rows) or
+ * takes erf and exp from a vector library (GELU). In place where the contract allows it. */
+START_TEST(attacker_ops_threaded)
+{
+    lf__rng r;
+    lf__rng_init(&r, 950, 0);
+    const int64_t rows = 1031, cols = 64, n = rows * cols, odd = n - 5;
+    const size_t nz = (size_t)n;
+    float *x = random_vec(&r, nz, -4, 4), *dy = random_vec(&r, nz, -1, 1);
+    float *g = random_vec(&r, (size_t)cols, 0.5, 1.5), *b = random_vec(&r, (size_t)cols, -0.5, 0.5);
+    float *y_ref = nan_vec(nz), *y_cpu = nan_vec(nz);
+    float *st_ref = nan_vec((size_t)(2 * rows)), *st_cpu = nan_vec((size_t)(2 * rows));
+    BOTH(layernorm_fwd, (ref_priv, y_ref, st_ref, st_ref + rows, x, g, b, rows, cols, 1e-5f),
+                        (cpu_priv, y_cpu, st_cpu, st_cpu + rows, x, g, b, rows, cols, 1e-5f));
+    assert_close("layernorm_fwd y", y_cpu, y_ref, nz);
+    assert_close("layernorm_fwd stats", st_cpu, st_ref, (size_t)(2 * rows));
+    float *dg_ref = random_vec(&r, (size_t)cols, -1, 1), *dg_cpu = copy_vec(dg_ref, (size_t)cols);
+    float *db_ref = random_vec(&r, (size_t)cols, -1, 1), *db_cpu = copy_vec(db_ref, (size_t)cols);
+    float *dx_ref = nan_vec(nz), *dx_cpu = copy_vec(dy, nz);   /* the cpu one in place */
+    BOTH(layernorm_bwd, (ref_priv, dx_ref, dg_ref, db_ref, dy, x, g, st_ref, st_ref + rows, rows, cols),
+                        (cpu_priv, dx_cpu, dg_cpu, db_cpu, dx_cpu, x, g, st_cpu, st_cpu + rows, rows, cols));
+    assert_close("layernorm_bwd dx", dx_cpu, dx_ref, nz);
+    assert_close("layernorm_bwd dgamma", dg_cpu, dg_ref, (size_t)cols);
+    assert_close("layernorm_bwd dbeta", db_cpu, db_ref, (size_t)cols);
+
+    BOTH(gelu_fwd, (ref_priv, y_ref, x, odd), (cpu_priv, y_cpu, x, odd));
+    assert_close("gelu_fwd", y_cpu, y_ref, (size_t)odd);
+    memcpy(dx_cpu, dy, nz * sizeof *dx_cpu);
+    BOTH(gelu_bwd, (ref_priv, dx_ref, dy, x, odd), (cpu_priv, dx_cpu, dx_cpu, x, odd));
+    assert_close("gelu_bwd (in place)", dx_cpu, dx_ref, (size_t)odd);
+
+    /* softmax over attention-like rows of 10: both passes keep the reference's bits */
+    const int64_t srows = n / 10;
+    BOTH(softmax_fwd, (ref_priv, y_ref, x, srows, 10), (cpu_priv, y_cpu, x, srows, 10));
+    assert_same_bits("softmax_fwd", y_cpu, y_ref, (size_t)(srows * 10));
+    memcpy(dx_cpu, dy, nz * sizeof *dx_cpu);
+    BOTH(softmax_bwd, (ref_priv, dx_ref, dy, y_ref, srows, 10), (cpu_priv, dx_cpu, dx_cpu, y_cpu, srows, 10));
+    assert_same_bits("softmax_bwd (in place)", dx_cpu, dx_ref, (size_t)(srows * 10));
+    /* rows wider than the cpu kernel's buffer */
+    BOTH(softmax_fwd, (ref_priv, y_ref, x, n / 300, 300), (cpu_priv, y_cpu, x, n / 300, 300));
+    assert_same_bits("softmax_fwd (300 wide)", y_cpu, y_ref, (size_t)(n / 300 * 300));
+
+    float *a_ref = copy_vec(x, nz), *a_cpu = copy_vec(x, nz);
+    float *bias = random_vec(&r, 193, -1, 1);
+    BOTH(bias_add_fwd, (ref_priv, a_ref, bias, n / 193, 193), (cpu_priv, a_cpu, bias, n / 193, 193));
+    assert_same_bits("bias_add_fwd", a_cpu, a_ref, (size_t)(n / 193 * 193));
+    float *dbias_ref = random_vec(&r, 193, -1, 1), *dbias_cpu = copy_vec(dbias_ref, 193);
+    BOTH(bias_bwd, (ref_priv, dbias_ref, dy, n / 193, 193), (cpu_priv, dbias_cpu, dy, n / 193, 193));
+    assert_same_bits("bias_bwd", dbias_cpu, dbias_ref, 193);
+
+    float *w_ref = random_vec(&r, nz, -1, 1), *w_cpu = copy_vec(w_ref, nz);
+    float *m_ref = random_vec(&r, nz, -0.1, 0.1), *m_cpu = copy_vec(m_ref, nz);
+    float *v_ref = random_vec(&r, nz, 0, 0.1), *v_cpu = copy_vec(v_ref, nz);
+    BOTH(adam_step, (ref_priv, w_ref, m_ref, v_ref, dy, odd, 1e-3f, 0.9, 0.999, 1e-8f, 0.01f, 7),
+                    (cpu_priv, w_cpu, m_cpu, v_cpu, dy, odd, 1e-3f, 0.9, 0.999, 1e-8f, 0.01f, 7));
+    assert_same_bits("adam w", w_cpu, w_ref, nz);
+    assert_same_bits("adam m", m_cpu, m_ref, nz);
+    assert_same_bits("adam v", v_cpu, v_ref, nz);
+    free(x), free(dy), free(g), free(b), free(y_ref), free(y_cpu), free(st_ref), free(st_cpu);
+    free(dg_ref), free(dg_cpu), free(db_ref), free(db_cpu), free(dx_ref), free(dx_cpu);
+    free(a_ref), free(a_cpu), free(bias), free(dbias_ref), free(dbias_cpu);
+    free(w_ref), free(w_cpu), free(m_ref), free(m_cpu), free(v_ref), free(v_cpu);
+}
+END_TEST
+
+/* Dropout masks are part of reproducibility: bit for bit for rates 0, 0.2, 0.5 and 1, offsets
+ * that start inside a Philox block, lengths that end inside one, a counter past 2^32 blocks,
+ * in and out of place, small (one thread) and large (the threads, the vectorised generator). */
+START_TEST(dropout_bitwise)
+{
+    lf__rng r;
+    lf__rng_init(&r, 960, 0);
+    const int64_t n = 200003;
+    float *x = special_vec(&r, (size_t)n, -2, 2);
+    float *y_ref = nan_vec((size_t)n), *y_cpu = nan_vec((size_t)n);
+    static const float rates[] = { 0.0f, 0.2f, 0.5f, 1.0f };
+    static const uint64_t offsets[] = { 0, 3, 5, (1ull << 36) + 2, (1ull << 40) - 7 };
+    static const int64_t lengths[] = { 1, 7, 33, 4099, 200003 };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        for (size_t j = 0; j < sizeof offsets / sizeof offsets[0]; j++)
+            for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+                const int64_t len = lengths[k];
+                BOTH(dropout, (ref_priv, y_ref, x, len, rates[i], 77, LF__STREAM_DROPOUT, offsets[j]),
+                              (cpu_priv, y_cpu, x, len, rates[i], 77, LF__STREAM_DROPOUT, offsets[j]));
+                assert_same_bits("dropout", y_cpu, y_ref, (size_t)len);
+            }
+    memcpy(y_cpu, x, (size_t)n * sizeof *y_cpu);
+    ck_assert_lf_ok(cpu_be->dropout(cpu_priv, y_cpu, y_cpu, n, 0.3f, 9, LF__STREAM_DROPOUT, 11));
+    ck_assert_lf_ok(ref_be->dropout(ref_priv, y_ref, x, n, 0.3f, 9, LF__STREAM_DROPOUT, 11));
+    assert_same_bits("dropout in place", y_cpu, y_ref, (size_t)n);
+    /* the reference's rejections */
+    ck_assert_lf_status(cpu_be->dropout(cpu_priv, y_cpu, x, n, 1.5f, 9, 5, 0), LF_E_INVALID_ARG);
+    ck_assert_lf_status(cpu_be->dropout(cpu_priv, y_cpu, x, 8, 0.5f, 9, 5, UINT64_MAX - 3),
+                        LF_E_INVALID_ARG);
+    free(x), free(y_ref), free(y_cpu);
+}
+END_TEST
+
+/* One gemm_batched on both backends over count × group products. side: a group's C matrices
+ * side by side in the same rows (as attention's heads), 2 columns apart; otherwise separate
+ * blocks. Operands lie 5 floats past the previous one's extent; the gaps of C are poisoned and
+ * must survive. */
+static void gemm_batched_compare(lf__rng *r, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                                 int64_t count, int64_t group, int side, float alpha, float beta)
+{
+    const int64_t lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 1;
+    const int64_t ldc = side ? group * (n + 2) + 1 : n + 3;
+    const int64_t ga = (ta ? k : m) * lda + 5, gb = (tb ? n : k) * ldb + 5;
+    const int64_t gc = side ? n + 2 : m * ldc + 5;
+    const int64_t sa = group * ga, sb = group * gb, sc = side ? m * ldc + 5 : group * gc;
+    const lf__gemm_batch batch = { .count = count, .group = group, .stride_a = sa, .stride_b = sb,
+                                   .stride_c = sc, .group_stride_a = ga, .group_stride_b = gb,
+                                   .group_stride_c = gc };
+    const size_t na = (size_t)(count * sa), nb = (size_t)(count * sb), nc = (size_t)(count * sc);
+    float *a = random_vec(r, na, -1, 1), *b = random_vec(r, nb, -1, 1);
+    float *c_ref = beta == 0.0f ? nan_vec(nc) : random_vec(r, nc, -1, 1);
+    char *in_c = calloc(nc, 1);
+    ck_assert_ptr_nonnull(in_c);
+    for (int64_t i = 0; i < count; i++)
+        for (int64_t j = 0; j < group; j++)
+            for (int64_t row = 0; row < m; row++)
+                memset(in_c + i * sc + j * gc + row * ldc, 1, (size_t)n);
+    for (size_t e = 0; e < nc; e++)
+        if (!in_c[e])
+            c_ref[e] = -77.0f;
+    float *c_cpu = copy_vec(c_ref, nc);
+    BOTH(gemm_batched, (ref_priv, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c_ref, ldc, &batch),
+                       (cpu_priv, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c_cpu, ldc, &batch));
+    double max_ref = 0, max_err = 0;
+    for (size_t e = 0; e < nc; e++) {
+        if (!in_c[e]) {
+            ck_assert_msg(c_cpu[e] == -77.0f && c_ref[e] == -77.0f, "gemm_batched %d%d: gap [%zu] "
+                          "written", ta, tb, e);
+            continue;
+        }
+        ck_assert_msg(isfinite(c_cpu[e]) && isfinite(c_ref[e]), "gemm_batched %d%d %lldx%lldx%lld: "
+                      "C[%zu] not finite", ta, tb, (long long)m, (long long)n, (long long)k, e);
+        max_ref = fmax(max_ref, fabs(c_ref[e]));
+        max_err = fmax(max_err, fabs((double)c_cpu[e] - c_ref[e]));
+    }
+    ck_assert_msg(max_err <= RTOL * max_ref, "gemm_batched %d%d %lldx%lldx%lld x %lld x %lld beta %g: "
+                  "error %g of %g", ta, tb, (long long)m, (long long)n, (long long)k,
+                  (long long)count, (long long)group, beta, max_err, max_ref);
+    free(a), free(b), free(c_ref), free(c_cpu), free(in_c);
+}
+
+/* Attention's shapes (T = 10 tokens, 16 per head, 4 heads) and others: tails of the register
+ * tile, several k and n blocks of the cpu kernel, grids on one thread and on several. */
+START_TEST(gemm_batched_all_transposes)
+{
+    lf__rng r;
+    lf__rng_init(&r, 970 + (uint64_t)_i, 0);
+    int ta = _i & 1, tb = (_i >> 1) & 1;
+    static const int64_t shapes[][6] = {   /* m, n, k, count, group, side by side */
+        { 10, 10, 16, 75, 4, 0 }, { 10, 16, 10, 75, 4, 1 }, { 1, 1, 1, 3, 1, 0 },
+        { 5, 7, 3, 1, 1, 0 }, { 13, 70, 131, 2, 2, 0 }, { 33, 17, 65, 3, 3, 1 }
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int pass = 0; pass < 2; pass++)
+            gemm_batched_compare(&r, ta, tb, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3],
+                                 shapes[i][4], (int)shapes[i][5], pass ? -1.5f : 0.25f,
+                                 pass ? 0.5f : 0.0f);
+}
+END_TEST
+
+START_TEST(gemm_batched_edges_like_the_reference)
+{
+    float a[64], b[64], c_ref[64], c_cpu[64];
+    for (int i = 0; i < 64; i++)
+        a[i] = b[i] = (float)i, c_ref[i] = c_cpu[i] = 1.0f + (float)i;
+    /* k == 0: C = beta·C; empty grids and matrices: nothing */
+    lf__gemm_batch g = { .count = 2, .group = 2, .stride_c = 12, .group_stride_c = 6 };
+    BOTH(gemm_batched, (ref_priv, 0, 0, 2, 3, 0, 1.0f, a, 1, b, 3, 0.5f, c_ref, 3, &g),
+                       (cpu_priv, 0, 0, 2, 3, 0, 1.0f, a, 1, b, 3, 0.5f, c_cpu, 3, &g));
+    assert_same_bits("gemm_batched k = 0", c_cpu, c_ref, 64);
+    g = (lf__gemm_batch){ .count = 0, .group = 3 };
+    ck_assert_lf_ok(cpu_be->gemm_batched(cpu_priv, 0, 0, 2, 2, 2, 1.0f, NULL, 2, NULL, 2, 0.0f, NULL,
+                                         2, &g));
+    g = (lf__gemm_batch){ .count = 3, .group = 1, .stride_a = 4, .stride_b = 4, .stride_c = 4 };
+    ck_assert_lf_ok(cpu_be->gemm_batched(cpu_priv, 0, 0, 0, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c_cpu, 2,
+                                         &g));
+    /* operands shared by every product (stride 0) are fine */
+    g = (lf__gemm_batch){ .count = 5, .group = 1, .stride_c = 6 };
+    BOTH(gemm_batched, (ref_priv, 1, 1, 3, 2, 4, 1.0f, a, 3, b, 4, 0.0f, c_ref, 2, &g),
+                       (cpu_priv, 1, 1, 3, 2, 4, 1.0f, a, 3, b, 4, 0.0f, c_cpu, 2, &g));
+    assert_same_bits("gemm_batched shared A and B", c_cpu, c_ref, 30);
+    /* rejected by both: no grid, negative counts or strides, overlapping C (across groups, within
+     * a group, side by side past the row), bad shapes, NULL operands, offsets past int64 */
+    static const lf__gemm_batch bad[] = {
+        { .count = -1, .group = 1, .stride_a = 4, .stride_b = 4, .stride_c = 4 },
+        { .count = 2, .group = -1, .stride_a = 4, .stride_b = 4, .stride_c = 4 },
+        { .count = 2, .group = 1, .stride_a = -4, .stride_b = 4, .stride_c = 4 },
+        { .count = 2, .group = 1, .stride_a = 4, .stride_b = 4, .stride_c = 4, .group_stride_c = -1 },
+        { .count = 2, .group = 1, .stride_a = 4, .stride_b = 4, .stride_c = 3 },
+        { .count = 1, .group = 2, .group_stride_a = 4, .group_stride_b = 4, .group_stride_c = 1 },
+        { .count = 2, .group = 2, .stride_c = 3, .group_stride_c = 2 },
+        { .count = 3, .group = 1, .stride_a = INT64_MAX / 2, .stride_b = 4, .stride_c = 4 },
+    };
+    for (int which = 0; which < 2; which++) {
+        const lf__backend_iface *be = which ? cpu_be : ref_be;
+        void *priv = which ? cpu_priv : ref_priv;
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+            ck_assert_msg(be->gemm_batched(priv, 0, 0, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c_cpu, 2,
+                                           &bad[i]) == LF_E_INVALID_ARG,
+                          "%s: bad grid %zu accepted", be->name, i);
+        g = (lf__gemm_batch){ .count = 2, .group = 1, .stride_a = 6, .stride_b = 6, .stride_c = 4 };
+        ck_assert_lf_status(be->gemm_batched(priv, 0, 0, 2, 2, 3, 1.0f, a, 2, b, 2, 0.0f, c_cpu, 2, &g),
+                            LF_E_SHAPE);
+        ck_assert_lf_status(be->gemm_batched(priv, 0, 0, 2, 2, 2, 1.0f, NULL, 2, b, 2, 0.0f, c_cpu, 2, &g),
+                            LF_E_INVALID_ARG);
+        ck_assert_lf_status(be->gemm_batched(priv, 0, 0, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c_cpu, 2, NULL),
+                            LF_E_INVALID_ARG);
+    }
 }
 END_TEST
 
@@ -774,6 +1049,11 @@ static Suite *backends_suite(void)
     tcase_add_test(tc, batchnorm_relu_rejects_like_the_reference);
     tcase_add_loop_test(tc, maxpool2d_all_passes, 0, (int)(sizeof pool_cases / sizeof pool_cases[0]));
     tcase_add_test(tc, maxpool2d_rejects_like_the_reference);
+    tcase_add_test(tc, attacker_ops);
+    tcase_add_test(tc, attacker_ops_threaded);
+    tcase_add_test(tc, dropout_bitwise);
+    tcase_add_loop_test(tc, gemm_batched_all_transposes, 0, 4);   /* loop index = transposes */
+    tcase_add_test(tc, gemm_batched_edges_like_the_reference);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -293,7 +293,7 @@ expect_runtime_error "eval: a missing index file" eval --model "$weak" --forget 
 # ---- methods and unlearn ----
 run methods
 if [ "$rc" -eq 0 ] && grep -q '^retrain ' "$tmp/out" && grep -q '^ft ' "$tmp/out" && grep -q '^ga ' "$tmp/out" &&
-   grep -Eq '^ +lr +.*default 0\.01' "$tmp/out"; then
+   grep -Eq '^ +lr +.*\(default [0-9.e-]+; number in \[1e-08, 10\]\)' "$tmp/out"; then
   ok "methods lists retrain, ft and ga with their parameters"
 else
   not_ok "methods lists retrain, ft and ga with their parameters" "$(cat "$tmp/out")"

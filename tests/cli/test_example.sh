@@ -50,10 +50,17 @@ case " $libs " in *" -L$root/"*) ;; *) fail "libs do not point into the DESTDIR:
 [ -f "$(echo " $cflags " | sed -n 's/.* -I\([^ ]*\) .*/\1/p')/libforget/libforget.h" ] ||
   fail "libforget/libforget.h is not under the -I folder ($cflags)"
 
-# 3. Build the example exactly as its header comment says, warnings as errors.
+# 3. Build the example exactly as its header comment says, warnings as errors. A sanitizer build
+#    of the library needs the sanitizer runtime linked into the program too (LF_TEST_SANITIZE).
+san=
+case ${LF_TEST_SANITIZE:-none} in none|'') ;; *) san=-fsanitize=$LF_TEST_SANITIZE ;; esac
 # shellcheck disable=SC2086 # the flags are word lists
-$cc -Wall -Wextra -Werror "$LF_TEST_SRCDIR/examples/train_mlp.c" $cflags $libs -o "$tmp/train_mlp" ||
+$cc -Wall -Wextra -Werror $san "$LF_TEST_SRCDIR/examples/train_mlp.c" $cflags $libs -o "$tmp/train_mlp" ||
   fail "the example does not compile against the installed headers and library"
+
+$cc -Wall -Wextra -Werror $san "$LF_TEST_SRCDIR/examples/forget_one_sample.c" $cflags $libs -lm \
+  -o "$tmp/forget_one_sample" ||
+  fail "examples/forget_one_sample.c does not compile against the installed headers and library"
 
 # 4. Run it against the installed library on a small synthetic data set.
 mkdir "$tmp/data"
@@ -65,10 +72,16 @@ fi
 LD_LIBRARY_PATH=$libdir "$tmp/train_mlp" "$tmp/data" 2 "$tmp/mlp.safetensors" ||
   fail "train_mlp exited with status $?"
 [ -s "$tmp/mlp.safetensors" ] || fail "train_mlp did not write its model"
+# a GDPR erasure of one sample with ReMI and the example's own membership scorer
+LD_LIBRARY_PATH=$libdir "$tmp/forget_one_sample" "$tmp/mlp.safetensors" "$tmp/data" 5 \
+  "$tmp/forgotten.safetensors" > "$tmp/forget.log" ||
+  { cat "$tmp/forget.log"; fail "forget_one_sample exited with status $?"; }
+grep -q "remi.acc_bound" "$tmp/forget.log" || { cat "$tmp/forget.log"; fail "no bound reported"; }
+[ -s "$tmp/forgotten.safetensors" ] || fail "forget_one_sample did not write its model"
 
 # 5. The installed tool runs against the installed library too.
 forget=$(find "$root" -name forget -type f | head -n 1)
 [ -n "$forget" ] || fail "the forget tool is not installed"
 LD_LIBRARY_PATH=$libdir "$forget" --version | grep -q '^forget (libforget) ' ||
   fail "the installed forget --version"
-echo "ok: examples/train_mlp.c builds with pkg-config against the installed library and runs"
+echo "ok: examples/train_mlp.c and forget_one_sample.c build with pkg-config against the installed library and run"

@@ -308,7 +308,7 @@ START_TEST(npy_bad_inputs)
     expect_npy_failure("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }", nanv, 32, LF_E_FORMAT);
     expect_npy_failure("{'descr': '|u1', 'fortran_order': False, 'shape': (3, 1, 1), }", px, 3, LF_E_FORMAT);
     /* wrong magic */
-    lf_test_write_file(path("bx.npy"), "NUMPY\x01\x00\x10\x00 {}", 14);
+    lf_test_write_file(path("bx.npy"), "NUMPY\x01\x00\x10\x00 {}", 12);
     lf_dataset *ds = NULL;
     ck_assert_lf_status(lf_dataset_load_npy(&ds, ctx, path("bx.npy"), path("bl.npy"), 0), LF_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(lf_last_error_message(), "magic"));

@@ -572,7 +572,9 @@ START_TEST(save_refuses_non_finite_weights)
     lf_model *m = new_mlp(ctx, 1, 1, 4, 2, 1);
     float *p = get_params(m);
     p[4 * 256 + 3] = INFINITY;   /* fc1.bias[3] */
-    ck_assert_lf_ok(lf_model_set_params(m, p, lf_model_num_params(m)));
+    /* lf_model_set_params refuses it: written past it, as a diverging method could */
+    const lf__tensor_desc *t = lf__model_find_tensor(m, "fc1.bias");
+    ck_assert_lf_ok(lf__model_upload(m, t, p + t->offset));
     ck_assert_lf_status(lf_model_save(m, path), LF_E_NUMERIC);
     st_assert_message_has(path, "'fc1.bias'", "element 3", (const char *)NULL);
     ck_assert_int_eq(st_count_entries(dir), 0);

@@ -9,21 +9,9 @@ static lf_context *ctx;
 static lf_dataset *train, *holdout, *blobs;
 static lf_model *memoriser, *blob_model;
 
-/* Uniform pixels with uniform labels: nothing to generalise, everything to memorise. */
 static lf_dataset *random_labels(size_t n, unsigned long long seed)
 {
-    float *x = malloc(n * SIDE * SIDE * sizeof *x);
-    int32_t *y = malloc(n * sizeof *y);
-    unsigned long long s = seed;
-    for (size_t i = 0; i < n * SIDE * SIDE; i++)
-        x[i] = (float)lf_test_u01(&s);
-    for (size_t i = 0; i < n; i++)
-        y[i] = (int32_t)(lf_test_u01(&s) * CLASSES) % CLASSES;
-    lf_dataset *ds = NULL;
-    ck_assert_lf_ok(lf_dataset_from_memory(&ds, ctx, x, y, n, 1, SIDE, SIDE, CLASSES, 0));
-    free(x);
-    free(y);
-    return ds;
+    return lf_test_random_labels(ctx, n, CLASSES, SIDE, seed);
 }
 
 static lf_model *trained(const lf_dataset *ds, int epochs)
@@ -76,6 +64,7 @@ static lf_request *request(const char *method, const lf_dataset *ds, lf_forget_s
     ck_assert_lf_ok(lf_request_create(&req, ctx, method));
     ck_assert_lf_ok(lf_request_set_train(req, ds));
     ck_assert_lf_ok(lf_request_set_forget(req, &spec));
+    ck_assert_lf_ok(lf_request_set_holdout(req, holdout));   /* the methods that compare with unseen data */
     ck_assert_lf_ok(lf_request_set_seed(req, 3));
     return req;
 }

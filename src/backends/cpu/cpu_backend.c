@@ -1,9 +1,11 @@
 /* The cpu backend: host memory like the reference backend. Built with oneDNN (cpu_dnnl.h: the
- * private state is then its engine, stream and primitive cache), GEMM goes through dnnl_sgemm,
- * convolution through oneDNN primitives, batch norm (plain and fused with ReLU), max pooling
- * and the large element-wise ops through the backend's own OpenMP loops (cpu_batchnorm.c,
- * cpu_pool.c, cpu_elementwise.c); every other operation comes from the reference kernels
- * (they are small next to the convolutions of a training step). Without oneDNN, GEMM goes
+ * private state is then its engine, stream and primitive cache), GEMM goes through dnnl_sgemm
+ * (tiny products and the batched per-head ones of attention through cpu_gemm.c), convolution
+ * through oneDNN primitives, batch norm (plain and fused with ReLU), max pooling, the large
+ * element-wise ops and the attacker network's kernels through the backend's own OpenMP loops
+ * (cpu_batchnorm.c, cpu_pool.c, cpu_elementwise.c, cpu_transformer.c); every other operation
+ * comes from the reference kernels (they are small next to the convolutions of a training
+ * step). Without oneDNN, GEMM goes
  * through OpenBLAS's cblas_sgemm and everything else through the reference kernels.
  *
  * Threads: with oneDNN, everything runs on ONE pool, OpenMP's, with the context's thread count
@@ -40,15 +42,17 @@ static int cpu_probe(void)
 static lf_status cpu_create(void **priv, const lf__backend_config *cfg)
 {
     *priv = NULL;
-    int32_t threads = cfg && cfg->threads >= 1 ? cfg->threads : 1;
 #if LF_HAVE_DNNL
     lf__cpu_dnnl *d = NULL;
-    LF__TRY(lf__cpu_dnnl_create(&d, threads));
+    LF__TRY(lf__cpu_dnnl_create(&d, cfg));
     *priv = d;
 #else
-    /* no per-instance state: the BLAS pool is process-global */
+    /* the only state is the allocator: the BLAS pool is process-global */
+    *priv = lf__host_state_alloc(cfg, sizeof(lf__host_mem), "the cpu backend's state");
+    if (!*priv)
+        return LF_E_NOMEM;
     if (cfg && cfg->threads >= 1)
-        openblas_set_num_threads(threads);
+        openblas_set_num_threads(cfg->threads);
 #endif
     return LF_OK;
 }
@@ -58,7 +62,7 @@ static void cpu_destroy(void *priv)
 #if LF_HAVE_DNNL
     lf__cpu_dnnl_destroy(priv);
 #else
-    (void)priv;
+    lf__host_state_free(priv, sizeof(lf__host_mem));
 #endif
 }
 
@@ -80,6 +84,10 @@ static lf_status cpu_gemm(void *priv, int trans_a, int trans_b, int64_t m, int64
     if (k == 0)
         return lf__ref_gemm(priv, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #if LF_HAVE_DNNL
+    /* tiny products on the calling thread: sgemm's dispatch and thread wake-up cost more */
+    if (lf__cpu_gemm_is_small(m, n, k))
+        return lf__cpu_gemm_small(priv, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                                  ldc);
     return lf__cpu_dnnl_sgemm(priv, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #else
     /* sizes beyond 32-bit BLAS indices too */
@@ -99,6 +107,24 @@ static lf_status cpu_gemm(void *priv, int trans_a, int trans_b, int64_t m, int64
 #define LF__CPU_OP(op) lf__cpu_##op
 #else
 #define LF__CPU_OP(op) lf__ref_##op
+
+/* Without oneDNN, one OpenBLAS call per product of the grid: the reference's double loops
+ * would be slower than the separate sgemm calls the batch replaces. */
+static lf_status cpu_gemm_batched(void *priv, int trans_a, int trans_b, int64_t m, int64_t n,
+                                  int64_t k, float alpha, const float *a, int64_t lda,
+                                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                                  const lf__gemm_batch *batch)
+{
+    LF__TRY(lf__ref_gemm_batched_check(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, batch));
+    const lf__gemm_batch *g = batch;
+    for (int64_t i = 0; i < g->count; i++)
+        for (int64_t j = 0; j < g->group; j++)
+            LF__TRY(cpu_gemm(priv, trans_a, trans_b, m, n, k, alpha,
+                             a + i * g->stride_a + j * g->group_stride_a, lda,
+                             b + i * g->stride_b + j * g->group_stride_b, ldb, beta,
+                             c + i * g->stride_c + j * g->group_stride_c, ldc));
+    return LF_OK;
+}
 #endif
 
 static const lf__backend_iface cpu_iface = {
@@ -116,15 +142,15 @@ static const lf__backend_iface cpu_iface = {
     .mem_zero = lf__ref_mem_zero,
     .synchronize = lf__ref_synchronize,
     .gemm = cpu_gemm,
-    .bias_add_fwd = lf__ref_bias_add_fwd,
-    .bias_bwd = lf__ref_bias_bwd,
+    .bias_add_fwd = LF__CPU_OP(bias_add_fwd),
+    .bias_bwd = LF__CPU_OP(bias_bwd),
     .axpby = LF__CPU_OP(axpby),
     .relu_fwd = LF__CPU_OP(relu_fwd),
     .relu_bwd = LF__CPU_OP(relu_bwd),
     .normalize_fwd = lf__ref_normalize_fwd,
     .softmax_xent_fwd = lf__ref_softmax_xent_fwd,
     .softmax_xent_bwd = lf__ref_softmax_xent_bwd,
-    .softmax_fwd = lf__ref_softmax_fwd,
+    .softmax_fwd = LF__CPU_OP(softmax_fwd),
     .sgd_step = LF__CPU_OP(sgd_step),
     .sum_squares = lf__ref_sum_squares,
     .count_nonfinite = lf__ref_count_nonfinite,
@@ -157,6 +183,20 @@ static const lf__backend_iface cpu_iface = {
     .batchnorm_relu_fwd_train = LF__CPU_OP(batchnorm_relu_fwd_train),
     .batchnorm_relu_fwd_eval = LF__CPU_OP(batchnorm_relu_fwd_eval),
     .batchnorm_relu_bwd = LF__CPU_OP(batchnorm_relu_bwd),
+    /* the attacker network (the transpose is a few thousand floats per batch) */
+    .layernorm_fwd = LF__CPU_OP(layernorm_fwd),
+    .layernorm_bwd = LF__CPU_OP(layernorm_bwd),
+    .gelu_fwd = LF__CPU_OP(gelu_fwd),
+    .gelu_bwd = LF__CPU_OP(gelu_bwd),
+    .softmax_bwd = LF__CPU_OP(softmax_bwd),
+    .dropout = LF__CPU_OP(dropout),
+    .transpose = lf__ref_transpose,
+    .adam_step = LF__CPU_OP(adam_step),
+#if LF_HAVE_DNNL
+    .gemm_batched = lf__cpu_gemm_batched,
+#else
+    .gemm_batched = cpu_gemm_batched,
+#endif
 };
 
 const lf__backend_iface *lf__backend_cpu_iface(void)

@@ -7,8 +7,10 @@
 
 #include "core/internal.h"
 #include "backends/cpu/cpu_dnnl.h"
+#include "backends/reference/ref_kernels.h"
 
 struct lf__cpu_dnnl {
+    lf__host_mem   mem;     /* first: the host-memory functions read it through priv */
     dnnl_engine_t  engine;
     dnnl_stream_t  stream;
     int32_t        threads;
@@ -41,13 +43,13 @@ static void threads_leave(const lf__cpu_dnnl *d, int old)
         omp_set_num_threads(old);
 }
 
-lf_status lf__cpu_dnnl_create(lf__cpu_dnnl **out, int32_t threads)
+lf_status lf__cpu_dnnl_create(lf__cpu_dnnl **out, const lf__backend_config *cfg)
 {
     *out = NULL;
-    lf__cpu_dnnl *d = lf__calloc(NULL, 1, sizeof *d, "cpu backend state");
+    lf__cpu_dnnl *d = lf__host_state_alloc(cfg, sizeof *d, "the cpu backend's state");
     if (!d)
         return LF_E_NOMEM;
-    d->threads = threads >= 1 ? threads : 1;
+    d->threads = cfg && cfg->threads >= 1 ? cfg->threads : 1;
     lf_status st = lf__dnnl_check(dnnl_engine_create(&d->engine, dnnl_cpu, 0), "dnnl_engine_create");
     if (st == LF_OK)
         st = lf__dnnl_check(dnnl_stream_create(&d->stream, d->engine, dnnl_stream_default_flags),
@@ -76,7 +78,7 @@ lf_status lf__cpu_dnnl_sgemm(lf__cpu_dnnl *d, int trans_a, int trans_b, int64_t 
     return lf__dnnl_check(st, "dnnl_sgemm");
 }
 
-static void plan_free(lf__dnnl_plan *p)
+static void plan_free(const lf__cpu_dnnl *d, lf__dnnl_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++)
         dnnl_primitive_destroy(p->steps[i].prim);
@@ -86,7 +88,7 @@ static void plan_free(lf__dnnl_plan *p)
         dnnl_memory_destroy(p->owned[i]);
     for (int i = 0; i < p->n_scratch; i++)
         dnnl_memory_destroy(p->scratch[i]);
-    lf__free(NULL, p, sizeof *p);
+    lf__free_with(&d->mem.allocator, p, sizeof *p);
 }
 
 void lf__cpu_dnnl_destroy(lf__cpu_dnnl *d)
@@ -95,15 +97,15 @@ void lf__cpu_dnnl_destroy(lf__cpu_dnnl *d)
         return;
     while (d->plans) {
         lf__dnnl_plan *next = d->plans->next;
-        plan_free(d->plans);
+        plan_free(d, d->plans);
         d->plans = next;
     }
-    lf__free(NULL, d->arena, d->arena_bytes);
+    lf__free_with(&d->mem.allocator, d->arena, d->arena_bytes);
     if (d->stream)
         dnnl_stream_destroy(d->stream);
     if (d->engine)
         dnnl_engine_destroy(d->engine);
-    lf__free(NULL, d, sizeof *d);
+    lf__host_state_free(d, sizeof *d);
 }
 
 /* "cpu backend, conv2d_fwd [sizes...]: " before a failure's detail */
@@ -128,16 +130,17 @@ lf_status lf__cpu_dnnl_plan(lf__cpu_dnnl *d, const int64_t key[LF__DNNL_KEY_LEN]
             return LF_OK;
         }
     }
-    lf__dnnl_plan *p = lf__calloc(NULL, 1, sizeof *p, "oneDNN plan");
+    lf__dnnl_plan *p = lf__alloc_with(&d->mem.allocator, sizeof *p, "oneDNN plan");
     if (!p)
         return LF_E_NOMEM;
+    memset(p, 0, sizeof *p);
     memcpy(p->key, key, sizeof p->key);
     /* primitive descriptors pick their blocking for the thread count in force */
     int old = threads_enter(d);
     lf_status st = build(d, p, arg);
     threads_leave(d, old);
     if (st != LF_OK) {
-        plan_free(p);
+        plan_free(d, p);
         prefix_error(what, key);
         return st;
     }
@@ -151,9 +154,9 @@ static lf_status arena_reserve(lf__cpu_dnnl *d, size_t bytes)
 {
     if (bytes <= d->arena_bytes)
         return LF_OK;
-    lf__free(NULL, d->arena, d->arena_bytes);
+    lf__free_with(&d->mem.allocator, d->arena, d->arena_bytes);
     d->arena_bytes = 0;
-    d->arena = lf__alloc(NULL, bytes, "oneDNN scratch");
+    d->arena = lf__alloc_with(&d->mem.allocator, bytes, "oneDNN scratch");
     if (!d->arena)
         return LF_E_NOMEM;
     d->arena_bytes = bytes;

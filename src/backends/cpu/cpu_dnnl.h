@@ -21,7 +21,7 @@
 
 #include <dnnl.h>
 
-#include "libforget/common.h"
+#include "backends/backend.h"
 
 /* oneDNN 3 removed the operation descriptors (dnnl_*_desc_init) used here */
 #if DNNL_VERSION_MAJOR != 2
@@ -66,7 +66,10 @@ typedef struct lf__dnnl_plan {
 /* Fills a plan (empty on entry) for the op and sizes of its key; arg is the op's own data. */
 typedef lf_status (*lf__dnnl_build_fn)(lf__cpu_dnnl *d, lf__dnnl_plan *p, const void *arg);
 
-lf_status lf__cpu_dnnl_create(lf__cpu_dnnl **out, int32_t threads);
+/* The state (its plans and arena too) comes from cfg's allocator: it begins with the
+ * lf__host_mem the shared host-memory functions read (ref_kernels.h). oneDNN's own objects come
+ * from oneDNN's allocator. */
+lf_status lf__cpu_dnnl_create(lf__cpu_dnnl **out, const lf__backend_config *cfg);
 void      lf__cpu_dnnl_destroy(lf__cpu_dnnl *d);
 /* The context's thread count (the cpu backend's own OpenMP loops use it too); 1 for NULL. */
 int32_t   lf__cpu_dnnl_threads(const lf__cpu_dnnl *d);

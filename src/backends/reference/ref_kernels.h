@@ -2,7 +2,7 @@
  * reuse the oracle's memory functions and every kernel they do not accelerate.
  *
  * Each lf__ref_<op> has exactly the signature of the table entry <op> in backends/backend.h
- * (the private pointer is ignored: the reference backend is stateless) and follows that
+ * (the private pointer is ignored but by the memory functions) and follows that
  * header's contract. Shapes are validated (negative sizes, short row strides, labels out of
  * [0, classes)) and rejected with a status naming what was wrong; no kernel reads outside its
  * buffers. Reductions accumulate in double. */
@@ -15,6 +15,18 @@
 #include "backends/backend.h"
 
 /* ---- host memory (reference.c) ---- */
+/* The private state of every host-memory backend (reference, cpu) begins with an lf__host_mem:
+ * the context's allocator (lf__backend_config.allocator), which lf__ref_mem_alloc takes its
+ * blocks from (priv NULL: the C library's). A block keeps its size in a 64-byte header in front,
+ * since mem_free is given no size and the hook's free wants it. */
+typedef struct lf__host_mem {
+    lf_allocator allocator;   /* a copy; NULL functions = the C library's */
+} lf__host_mem;
+/* A zeroed state block of size bytes (>= sizeof(lf__host_mem)) from cfg's allocator, its
+ * lf__host_mem filled in; NULL after an LF_E_NOMEM detail naming what. */
+void     *lf__host_state_alloc(const lf__backend_config *cfg, size_t size, const char *what);
+/* Frees such a block through the allocator it holds; NULL is a no-op. */
+void      lf__host_state_free(void *state, size_t size);
 lf_status lf__ref_mem_alloc(void *priv, void **ptr, size_t nbytes);
 void      lf__ref_mem_free(void *priv, void *ptr);
 lf_status lf__ref_mem_copy(void *priv, void *dst, const void *src, size_t nbytes);
@@ -116,5 +128,42 @@ lf_status lf__ref_batchnorm_relu_bwd(void *priv, float *dx, float *dgamma, float
                                      const float *dy, const float *y, const float *x,
                                      const float *gamma, const float *save_mean,
                                      const float *save_invstd, int64_t n, int64_t c, int64_t s);
+
+/* ---- the attacker network (ref_transformer.c) ---- */
+lf_status lf__ref_layernorm_fwd(void *priv, float *y, float *save_mean, float *save_invstd,
+                                const float *x, const float *gamma, const float *beta,
+                                int64_t rows, int64_t cols, float eps);
+lf_status lf__ref_layernorm_bwd(void *priv, float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *gamma, const float *save_mean,
+                                const float *save_invstd, int64_t rows, int64_t cols);
+/* layernorm_bwd's two passes over checked arguments: dgamma, dbeta += over columns
+ * [c_begin, c_end) (all rows), then dx for rows [r_begin, r_end). The cpu backend splits the
+ * first by columns and the second by rows over its threads, with these very sums. */
+void lf__ref_layernorm_bwd_params(float *dgamma, float *dbeta, const float *dy, const float *x,
+                                  const float *save_mean, const float *save_invstd, int64_t rows,
+                                  int64_t cols, int64_t c_begin, int64_t c_end);
+void lf__ref_layernorm_bwd_dx(float *dx, const float *dy, const float *x, const float *gamma,
+                              const float *save_mean, const float *save_invstd, int64_t cols,
+                              int64_t r_begin, int64_t r_end);
+lf_status lf__ref_gelu_fwd(void *priv, float *y, const float *x, int64_t n);
+lf_status lf__ref_gelu_bwd(void *priv, float *dx, const float *dy, const float *x, int64_t n);
+lf_status lf__ref_softmax_bwd(void *priv, float *dx, const float *dy, const float *y, int64_t rows,
+                              int64_t cols);
+lf_status lf__ref_dropout(void *priv, float *y, const float *x, int64_t n, float p, uint64_t seed,
+                          uint64_t stream, uint64_t offset);
+lf_status lf__ref_transpose(void *priv, float *y, const float *x, int64_t batch, int64_t rows,
+                            int64_t cols);
+lf_status lf__ref_adam_step(void *priv, float *w, float *m, float *v, const float *grad, int64_t n,
+                            float lr, double beta1, double beta2, float eps, float weight_decay,
+                            int64_t step);
+lf_status lf__ref_gemm_batched(void *priv, int trans_a, int trans_b, int64_t m, int64_t n,
+                               int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                               int64_t ldb, float beta, float *c, int64_t ldc,
+                               const lf__gemm_batch *batch);
+/* gemm_batched's argument checks (lf__ref_gemm_check's, plus the grid's counts, strides and
+ * layout of C), so other backends reject exactly what the reference does. */
+lf_status lf__ref_gemm_batched_check(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                                     const float *a, int64_t lda, const float *b, int64_t ldb,
+                                     const float *c, int64_t ldc, const lf__gemm_batch *batch);
 
 #endif

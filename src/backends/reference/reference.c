@@ -1,6 +1,7 @@
 /* The reference backend: host memory and the plain-C kernels (ref_kernels.c). It is always
  * built and is the oracle every other backend is tested against. The memory functions are
- * shared with the cpu backend through ref_kernels.h. */
+ * shared with the cpu backend through ref_kernels.h; both take host memory from the context's
+ * allocator hook. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,34 +16,64 @@ static int ref_probe(void)
 
 static lf_status ref_create(void **priv, const lf__backend_config *cfg)
 {
-    (void)cfg;
-    *priv = NULL;   /* stateless */
-    return LF_OK;
+    /* the only state: the allocator */
+    *priv = lf__host_state_alloc(cfg, sizeof(lf__host_mem), "the reference backend's state");
+    return *priv ? LF_OK : LF_E_NOMEM;
 }
 
 static void ref_destroy(void *priv)
 {
-    (void)priv;
+    lf__host_state_free(priv, sizeof(lf__host_mem));
 }
+
+void *lf__host_state_alloc(const lf__backend_config *cfg, size_t size, const char *what)
+{
+    const lf_allocator *a = cfg ? cfg->allocator : NULL;
+    lf__host_mem *state = lf__alloc_with(a, size, what);
+    if (!state)
+        return NULL;
+    memset(state, 0, size);
+    if (a)
+        state->allocator = *a;
+    return state;
+}
+
+void lf__host_state_free(void *state, size_t size)
+{
+    if (!state)
+        return;
+    lf_allocator a = ((lf__host_mem *)state)->allocator;   /* not read from the freed block */
+    lf__free_with(&a, state, size);
+}
+
+#define HEADER 64   /* keeps the caller's pointer 64-byte aligned */
 
 lf_status lf__ref_mem_alloc(void *priv, void **ptr, size_t nbytes)
 {
-    (void)priv;
+    const lf_allocator *a = priv ? &((const lf__host_mem *)priv)->allocator : NULL;
     *ptr = NULL;
-    /* rounded up to whole 64-byte lines (aligned_alloc wants a multiple of the alignment),
-     * plus one spare line so vectorised tails never touch a foreign page */
-    if (nbytes > SIZE_MAX - 128)
-        return lf__error(LF_E_NOMEM, "reference backend: %zu bytes is too large to allocate", nbytes);
-    *ptr = aligned_alloc(64, (nbytes + 63) / 64 * 64 + 64);
-    if (!*ptr)
-        return lf__error(LF_E_NOMEM, "reference backend: out of memory allocating %zu bytes", nbytes);
+    /* the header, whole 64-byte lines, plus one spare line so vectorised tails never touch a
+     * foreign page */
+    if (nbytes > SIZE_MAX - 64 - HEADER - 64)
+        return lf__error(LF_E_NOMEM, "backend memory: %zu bytes is too large to allocate", nbytes);
+    size_t total = HEADER + (nbytes + 63) / 64 * 64 + 64;
+    unsigned char *block = lf__alloc_with(a, total, "backend memory");
+    if (!block)
+        return LF_E_NOMEM;
+    memcpy(block, &total, sizeof total);
+    *ptr = block + HEADER;
     return LF_OK;
 }
 
 void lf__ref_mem_free(void *priv, void *ptr)
 {
-    (void)priv;
-    free(ptr);
+    if (!ptr)
+        return;
+    const lf_allocator *a = priv ? &((const lf__host_mem *)priv)->allocator : NULL;
+    unsigned char *block = (unsigned char *)ptr - HEADER;
+    size_t total;
+    memcpy(&total, block, sizeof total);
+    lf__free_with(a, block, total);
 }
 
 lf_status lf__ref_mem_copy(void *priv, void *dst, const void *src, size_t nbytes)
@@ -112,6 +143,15 @@ static const lf__backend_iface reference_iface = {
     .batchnorm_relu_fwd_train = lf__ref_batchnorm_relu_fwd_train,
     .batchnorm_relu_fwd_eval = lf__ref_batchnorm_relu_fwd_eval,
     .batchnorm_relu_bwd = lf__ref_batchnorm_relu_bwd,
+    .layernorm_fwd = lf__ref_layernorm_fwd,
+    .layernorm_bwd = lf__ref_layernorm_bwd,
+    .gelu_fwd = lf__ref_gelu_fwd,
+    .gelu_bwd = lf__ref_gelu_bwd,
+    .softmax_bwd = lf__ref_softmax_bwd,
+    .dropout = lf__ref_dropout,
+    .transpose = lf__ref_transpose,
+    .adam_step = lf__ref_adam_step,
+    .gemm_batched = lf__ref_gemm_batched,
 };
 
 const lf__backend_iface *lf__backend_reference_iface(void)

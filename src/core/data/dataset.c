@@ -7,7 +7,7 @@
 
 static void storage_release(lf__dataset_storage *st, size_t sample_size)
 {
-    if (--st->refcount > 0)
+    if (atomic_fetch_sub(&st->refcount, 1) > 1)
         return;
     lf_context *ctx = st->ctx;
     if (!st->borrowed) {
@@ -146,7 +146,7 @@ lf_status lf_dataset_view(lf_dataset **out, const lf_dataset *src, const int64_t
     ds->n = n;
     ds->storage_idx = sidx;
     ds->parent_idx = pidx;
-    ds->storage->refcount++;
+    atomic_fetch_add(&ds->storage->refcount, 1);
     lf__context_retain(ctx);
     *out = ds;
     return LF_OK;

@@ -2,6 +2,7 @@
  * C = 3, gamma = 1/n_features = 1, tolerance 1e-3, shrinking), the classifier that
  * scikit-learn's SVC(C=3, gamma='auto') wraps, so the predictions match scikit-learn's. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <libsvm/svm.h>
@@ -15,6 +16,15 @@
 static void svm_print_nothing(const char *msg)
 {
     (void)msg;
+}
+
+/* libsvm's printer is one process-wide pointer: set once, so evaluations running in parallel
+ * threads do not write it while another's svm_train reads it */
+static pthread_once_t silence_once = PTHREAD_ONCE_INIT;
+
+static void silence_libsvm(void)
+{
+    svm_set_print_string_function(svm_print_nothing);
 }
 
 static lf_status check_values(const double *v, size_t n, const char *name)
@@ -97,7 +107,7 @@ lf_status lf__eval_mia_svm(const lf_context *ctx, double *efficacy, int32_t *is_
         st = lf__error(LF_E_INVALID_ARG, "lf_mia_efficacy: libsvm refused the parameters: %s", bad);
     struct svm_model *model = NULL;
     if (st == LF_OK) {
-        svm_set_print_string_function(svm_print_nothing);
+        pthread_once(&silence_once, silence_libsvm);
         model = svm_train(&prob, &param);
         if (!model)
             st = lf__error(LF_E_NOMEM, "lf_mia_efficacy: libsvm could not train the SVM");

@@ -387,10 +387,14 @@ lf_status lf_model_load(lf_model **out, lf_context *ctx, const char *path, const
     lf_model *m = NULL;
     if (st == LF_OK)
         st = resolve_config(&f, o.arch, &arch, &cfg);
-    if (st == LF_OK && (st = lf__model_new(&m, ctx, arch, &cfg)) != LF_OK)
+    if (st == LF_OK && (st = lf__model_declare(&m, ctx, arch, &cfg)) != LF_OK)
         lf__error_prefix("%s", path);
+    /* the tensors before the memory: the sizes come from metadata, which no data backs, while
+     * every tensor of the file is backed by its bytes */
     if (st == LF_OK)
         st = check_tensor_set(&f, m);
+    if (st == LF_OK && (st = lf__model_alloc_blocks(m)) != LF_OK)
+        lf__error_prefix("%s", path);
     if (st == LF_OK)
         st = load_tensor_values(&f, m);
     if (st == LF_OK)

@@ -116,9 +116,11 @@ static lf_status parse_metadata(lf__safetensors_file *f, const json_t *meta)
         return LF_OK;
     f->meta_keys = lf__calloc(f->ctx, n, sizeof *f->meta_keys, "safetensors metadata keys");
     f->meta_values = lf__calloc(f->ctx, n, sizeof *f->meta_values, "safetensors metadata values");
+    /* the arrays' size, for lf__safetensors_free (which skips a NULL array), also when only one
+     * of them was allocated; entries fill in below */
+    f->n_meta = n;
     if (!f->meta_keys || !f->meta_values)
         return LF_E_NOMEM;
-    f->n_meta = n;   /* the arrays' size, for lf__safetensors_free; entries fill in below */
     const char *key;
     json_t *value;
     size_t i = 0;

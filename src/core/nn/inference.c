@@ -1,5 +1,6 @@
 /* Eval-mode inference: raw images or data set samples go through the model in batches of at
  * most EVAL_BATCH rows (bounded memory whatever the count), normalised on the way in. */
+#include <math.h>
 #include <string.h>
 
 #include "core/nn/nn_internal.h"
@@ -19,6 +20,15 @@ lf_status lf_model_forward(lf_model *model, const float *images, size_t n, float
         return LF_OK;
     LF__CHECK_ARG(images, "lf_model_forward: images is NULL");
     LF__CHECK_ARG(logits, "lf_model_forward: logits is NULL");
+    /* the caller's pixels, unlike a data set's, were never checked: a NaN would only come
+     * back as NaN logits */
+    size_t d = (size_t)model->in_channels * (size_t)model->in_height * (size_t)model->in_width;
+    LF__CHECK_ARG(n <= SIZE_MAX / sizeof(float) / d, "lf_model_forward: %zu samples of %zu values "
+                  "overflow the address space", n, d);
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(images[i]))
+            return lf__error(LF_E_NUMERIC, "lf_model_forward: sample %zu, value %zu is %g", i / d,
+                             i % d, (double)images[i]);
     lf_context *ctx = model->ctx;
     lf__batch b;
     lf_status st = lf__batch_init(&b, model, batch_rows(n));

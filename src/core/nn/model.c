@@ -1,5 +1,6 @@
 /* Models: the architecture registry, the tensor table over flat blocks (llm.c), create / clone /
  * destroy, parameter access and the optimizer step. Normalisation and metadata: model_meta.c. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,13 +148,29 @@ static lf_status alloc_blocks(lf_model *m)
     return LF_OK;
 }
 
-lf_status lf__model_new(lf_model **out, lf_context *ctx, const lf__arch *arch, const lf_model_config *cfg)
+lf_status lf__model_declare(lf_model **out, lf_context *ctx, const lf__arch *arch, const lf_model_config *cfg)
 {
     lf_model *m = NULL;
     LF__TRY(model_shell(&m, ctx, arch, cfg));
     lf_status st = arch->declare(m);
-    if (st == LF_OK)
-        st = alloc_blocks(m);
+    if (st != LF_OK) {
+        lf_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return LF_OK;
+}
+
+lf_status lf__model_alloc_blocks(lf_model *m)
+{
+    return alloc_blocks(m);
+}
+
+lf_status lf__model_new(lf_model **out, lf_context *ctx, const lf__arch *arch, const lf_model_config *cfg)
+{
+    lf_model *m = NULL;
+    LF__TRY(lf__model_declare(&m, ctx, arch, cfg));
+    lf_status st = alloc_blocks(m);
     if (st != LF_OK) {
         lf_model_destroy(m);
         return st;
@@ -494,6 +511,11 @@ lf_status lf_model_set_params(lf_model *model, const float *src, size_t n)
     if (n != model->n_params)
         return lf__error(LF_E_SHAPE, "lf_model_set_params: n = %zu, but the model has %zu parameters",
                          n, model->n_params);
+    /* checked first, so a bad value leaves the model as it was */
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(src[i]))
+            return lf__error(LF_E_NUMERIC, "lf_model_set_params: src[%zu] is %g; parameters must be "
+                             "finite", i, (double)src[i]);
     LF__TRY(LF__BE(model->ctx, mem_upload, model->params, src, n * sizeof(float)));
     return lf__model_apply_masks(model, model->params);   /* pruned weights stay 0 */
 }

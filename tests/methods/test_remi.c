@@ -1,0 +1,276 @@
+/* Behaviour of ReMI on a small memorisation problem, through the shared library: the frozen
+ * approximator's gap and the KL fall, the input model is untouched, the fidelity guard brings
+ * the best checkpoint back under an absurd learning rate, a caller's approximator is used
+ * (and its failures reported), a single sample can be forgotten, and misuse is refused. */
+#include <math.h>
+#include <string.h>
+
+#include "lf_test.h"
+
+enum { N_TRAIN = 200, N_HOLD = 200, CLASSES = 4, SIDE = 4 };
+
+static lf_context *ctx;
+static lf_dataset *train, *holdout;
+static lf_model *memoriser;
+
+static lf_dataset *random_labels(size_t n, unsigned long long seed)
+{
+    return lf_test_random_labels(ctx, n, CLASSES, SIDE, seed);
+}
+
+static void setup(void)
+{
+    ctx = lf_test_context(LF_BACKEND_AUTO);
+    train = random_labels(N_TRAIN, 1234);
+    holdout = random_labels(N_HOLD, 99);
+    lf_model_config cfg = LF_MODEL_CONFIG_INIT;
+    ck_assert_lf_ok(lf_model_config_from_dataset(&cfg, train));
+    ck_assert_lf_ok(lf_model_create(&memoriser, ctx, "mlp", &cfg));
+    lf_train_options t = LF_TRAIN_OPTIONS_INIT;
+    t.epochs = 150;
+    t.batch_size = 32;
+    t.lr = 0.05;
+    t.schedule = LF_LR_COSINE;
+    ck_assert_lf_ok(lf_model_train(memoriser, train, &t, NULL));
+}
+
+static void teardown(void)
+{
+    lf_model_destroy(memoriser);
+    lf_dataset_destroy(holdout);
+    lf_dataset_destroy(train);
+    lf_context_destroy(ctx);
+}
+
+static lf_request *remi_request(lf_forget_spec spec)
+{
+    lf_request *req = NULL;
+    ck_assert_lf_ok(lf_request_create(&req, ctx, "remi"));
+    ck_assert_lf_ok(lf_request_set_train(req, train));
+    ck_assert_lf_ok(lf_request_set_holdout(req, holdout));
+    ck_assert_lf_ok(lf_request_set_forget(req, &spec));
+    ck_assert_lf_ok(lf_request_set_seed(req, 3));
+    return req;
+}
+
+static lf_forget_spec random_spec(double fraction)
+{
+    lf_forget_spec s = LF_FORGET_SPEC_INIT;
+    s.kind = LF_FORGET_RANDOM;
+    s.fraction = fraction;
+    s.seed = 7;
+    return s;
+}
+
+static double figure(const lf_unlearn_result *r, const char *name)
+{
+    for (int32_t i = 0; i < r->n_figures; i++)
+        if (strcmp(r->figures[i].name, name) == 0)
+            return r->figures[i].value;
+    ck_abort_msg("no figure %s", name);
+    return NAN;
+}
+
+static float *params_of(const lf_model *m)
+{
+    size_t n = lf_model_num_params(m);
+    float *p = malloc(n * sizeof *p);
+    ck_assert_lf_ok(lf_model_get_params(m, p, n));
+    return p;
+}
+
+static double accuracy(lf_model *m, const lf_dataset *ds)
+{
+    double a = 0;
+    ck_assert_lf_ok(lf_model_accuracy(m, ds, &a));
+    return a;
+}
+
+START_TEST(gap_and_kl_fall_and_the_input_is_untouched)
+{
+    float *before = params_of(memoriser);
+    lf_request *req = remi_request(random_spec(0.2));
+    /* random labels leave nothing but memorisation, so any forgetting costs retain accuracy
+     * beyond the default 2-point guard here: this test is about the terms, not the guard */
+    ck_assert_lf_ok(lf_request_set_double(req, "remi.guard_points", 100));
+    /* METHODS.md's lr, weights and tolerances: the shipped defaults are tuned for Fashion-MNIST */
+    ck_assert_lf_ok(lf_request_set_double(req, "lr", 0.01));
+    ck_assert_lf_ok(lf_request_set_double(req, "remi.lambda_kl", 1.0));
+    ck_assert_lf_ok(lf_request_set_double(req, "remi.gap_tol", 0.02));
+    ck_assert_lf_ok(lf_request_set_double(req, "remi.kl_tol", 0.01));
+    lf_model *out = NULL;
+    lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
+    ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
+    float *after = params_of(memoriser);
+    ck_assert_msg(memcmp(before, after, lf_model_num_params(memoriser) * sizeof(float)) == 0,
+                  "remi changed its input model");
+    double gap0 = figure(&r, "remi.gap_a_before"), gap = figure(&r, "remi.gap_a");
+    double kl0 = figure(&r, "remi.kl_before"), kl = figure(&r, "remi.kl");
+    /* the memoriser leaks: its forget set looks nothing like unseen data */
+    ck_assert_double_gt(gap0, 0.1);
+    ck_assert_double_gt(kl0, 0.1);
+    ck_assert_double_lt(fabs(gap), 0.5 * gap0);
+    ck_assert_double_lt(kl, 0.5 * kl0);
+    ck_assert_int_gt(r.steps, 0);
+    ck_assert_int_eq(r.forget_size, 40);
+    double bound = figure(&r, "remi.acc_bound");
+    ck_assert(bound >= 0.5 && bound <= 1.0);
+    ck_assert_double_lt(figure(&r, "remi.auc_after"), figure(&r, "remi.auc_before"));
+    ck_assert_double_eq(figure(&r, "remi.converged"), 1.0);
+    lf_dataset *retain = NULL, *forget = NULL;
+    lf_forget_spec spec = random_spec(0.2);
+    ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
+    ck_assert_double_ge(accuracy(out, retain), 0.5);   /* chance is 0.25 */
+    lf_dataset_destroy(retain);
+    lf_dataset_destroy(forget);
+    free(before);
+    free(after);
+    lf_model_destroy(out);
+    lf_request_destroy(req);
+}
+END_TEST
+
+/* An absurd learning rate wrecks the model at once: the guard must notice at the first check
+ * and return the best checkpoint, which is still within the guard of the original. */
+START_TEST(guard_restores_the_best_checkpoint)
+{
+    lf_request *req = remi_request(random_spec(0.2));
+    ck_assert_lf_ok(lf_request_set_double(req, "lr", 10.0));
+    lf_model *out = NULL;
+    lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
+    lf_status st = lf_unlearn(req, memoriser, &out, &r);
+    if (st == LF_E_NUMERIC) {   /* diverged to a non-finite loss first: also a clean stop */
+        ck_assert_ptr_null(out);
+    } else {
+        ck_assert_lf_ok(st);
+        ck_assert_double_eq(figure(&r, "remi.guard_tripped"), 1.0);
+        lf_dataset *retain = NULL, *forget = NULL;
+        lf_forget_spec spec = random_spec(0.2);
+        ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
+        ck_assert_double_ge(accuracy(out, retain), accuracy(memoriser, retain) - 0.05);
+        lf_dataset_destroy(retain);
+        lf_dataset_destroy(forget);
+        lf_model_destroy(out);
+    }
+    lf_request_destroy(req);
+}
+END_TEST
+
+/* A caller's approximator: sigmoid of the true-class logit margin over the runner-up. */
+typedef struct scorer_state {
+    int64_t calls, rows;
+    int     fail, out_of_range;
+} scorer_state;
+
+static int margin_scorer(void *user, const float *logits, const int32_t *labels, int64_t n,
+                         int32_t classes, float *scores, float *dscores)
+{
+    scorer_state *s = user;
+    s->calls++;
+    s->rows += n;
+    if (s->fail)
+        return 7;
+    for (int64_t i = 0; i < n; i++) {
+        const float *l = logits + i * classes;
+        int32_t y = labels[i], best = y == 0 ? 1 : 0;
+        for (int32_t c = 0; c < classes; c++)
+            if (c != y && l[c] > l[best])
+                best = c;
+        double v = 1.0 / (1.0 + exp(-(double)(l[y] - l[best])));
+        scores[i] = s->out_of_range ? 1.5f : (float)v;
+        for (int32_t c = 0; c < classes; c++)
+            dscores[i * classes + c] = 0.0f;
+        dscores[i * classes + y] = (float)(v * (1.0 - v));
+        dscores[i * classes + best] = (float)(-v * (1.0 - v));
+    }
+    return 0;
+}
+
+START_TEST(a_callers_approximator_is_used)
+{
+    scorer_state s = { 0 };
+    lf_request *req = remi_request(random_spec(0.2));
+    ck_assert_lf_ok(lf_request_set_privacy_approximator(req, margin_scorer, &s));
+    ck_assert_lf_ok(lf_request_set_int(req, "remi.max_steps", 20));
+    lf_model *out = NULL;
+    lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
+    ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
+    ck_assert_int_gt(s.calls, r.steps);   /* every step's forget batch, plus the checks */
+    ck_assert(isfinite(figure(&r, "remi.gap_a")));
+    lf_model_destroy(out);
+
+    s.fail = 1;
+    ck_assert_lf_status(lf_unlearn(req, memoriser, &out, &r), LF_E_ABORTED);
+    ck_assert_ptr_null(out);
+    s.fail = 0;
+    s.out_of_range = 1;
+    ck_assert_lf_status(lf_unlearn(req, memoriser, &out, &r), LF_E_NUMERIC);
+    ck_assert_ptr_null(out);
+    /* NULL goes back to the built-in one */
+    ck_assert_lf_ok(lf_request_set_privacy_approximator(req, NULL, NULL));
+    int64_t calls = s.calls;
+    ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
+    ck_assert_int_eq(s.calls, calls);
+    lf_model_destroy(out);
+    lf_request_destroy(req);
+}
+END_TEST
+
+START_TEST(a_single_sample_can_be_forgotten)
+{
+    int64_t one = 17;
+    lf_forget_spec spec = LF_FORGET_SPEC_INIT;
+    spec.kind = LF_FORGET_INDICES;
+    spec.indices = &one;
+    spec.n_indices = 1;
+    lf_request *req = remi_request(spec);
+    lf_model *out = NULL;
+    lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
+    ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
+    ck_assert_int_eq(r.forget_size, 1);
+    ck_assert(isfinite(figure(&r, "remi.kl")) && isfinite(figure(&r, "remi.acc_bound")));
+    ck_assert_int_le(r.steps, 50);   /* T_max = clamp(5·1, 50, 500) */
+    lf_model_destroy(out);
+    lf_request_destroy(req);
+}
+END_TEST
+
+START_TEST(misuse_is_refused)
+{
+    lf_request *req = NULL;
+    ck_assert_lf_ok(lf_request_create(&req, ctx, "remi"));
+    ck_assert_lf_ok(lf_request_set_train(req, train));
+    lf_forget_spec spec = random_spec(0.2);
+    ck_assert_lf_ok(lf_request_set_forget(req, &spec));
+    lf_model *out = NULL;
+    ck_assert_lf_status(lf_unlearn(req, memoriser, &out, NULL), LF_E_STATE);   /* no holdout */
+    ck_assert_ptr_null(out);
+    ck_assert_lf_status(lf_request_set_choice(req, "remi.kl_direction", "sideways"),
+                        LF_E_OUT_OF_RANGE);
+    ck_assert_lf_ok(lf_request_set_choice(req, "remi.kl_direction", "symmetric"));
+    lf_request_destroy(req);
+    ck_assert_lf_ok(lf_request_create(&req, ctx, "ft"));
+    ck_assert_lf_status(lf_request_set_privacy_approximator(req, margin_scorer, NULL),
+                        LF_E_UNSUPPORTED);
+    lf_request_destroy(req);
+    ck_assert_lf_status(lf_request_set_privacy_approximator(NULL, margin_scorer, NULL),
+                        LF_E_INVALID_ARG);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("remi");
+    TCase *tc = tcase_create("remi");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, gap_and_kl_fall_and_the_input_is_untouched);
+    tcase_add_test(tc, guard_restores_the_best_checkpoint);
+    tcase_add_test(tc, a_callers_approximator_is_used);
+    tcase_add_test(tc, a_single_sample_can_be_forgotten);
+    tcase_add_test(tc, misuse_is_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+LF_TEST_MAIN(suite)
