@@ -125,4 +125,14 @@ static inline lf_dataset *lf_test_random_labels(lf_context *ctx, size_t n, int32
     return ds;
 }
 
+/* The value of a method-specific figure of an unlearn result; fails the test when absent. */
+static inline double lf_test_figure(const lf_unlearn_result *r, const char *name)
+{
+    for (int32_t i = 0; i < r->n_figures; i++)
+        if (strcmp(r->figures[i].name, name) == 0)
+            return r->figures[i].value;
+    ck_abort_msg("no figure %s", name);
+    return NAN;
+}
+
 #endif

@@ -465,12 +465,7 @@ static lf_status retain_term(dau_run *r, const int64_t *idx, int64_t n, double *
 {
     lf__grad_pass *g = &r->pass_r;
     LF__TRY(lf__grad_pass_forward_mode(g, r->job->retain, idx, 0, n, 1));
-    LF__TRY(LF__BE(r->ctx, mem_download, g->loss_host, g->loss, (size_t)n * sizeof(float)));
-    double s = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        s += g->loss_host[i];
-    *loss = s / (double)n;
-    return lf__grad_pass_backward(g, -1, (float)(1.0 / (double)n));
+    return lf__grad_pass_mean_ce_backward(g, loss);
 }
 
 /* ---- the run ---- */

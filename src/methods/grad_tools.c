@@ -111,6 +111,19 @@ static lf_status ensure_fresh(lf__grad_pass *g)
     return LF_OK;
 }
 
+lf_status lf__grad_pass_mean_ce_backward(lf__grad_pass *g, double *mean_loss)
+{
+    int64_t n = g->rows;
+    if (n < 1)
+        return lf__error(LF_E_STATE, "gradient pass: backward without a forward");
+    LF__TRY(LF__BE(g->m->ctx, mem_download, g->loss_host, g->loss, (size_t)n * sizeof(float)));
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        s += g->loss_host[i];
+    *mean_loss = s / (double)n;
+    return lf__grad_pass_backward(g, -1, (float)(1.0 / (double)n));
+}
+
 lf_status lf__grad_pass_backward_dlogits(lf__grad_pass *g, const float *dlogits_host)
 {
     lf_model *m = g->m;

@@ -53,6 +53,9 @@ lf_status lf__grad_pass_forward_mode(lf__grad_pass *g, const lf_dataset *ds, con
  * (label < 0) or `label` for every row. The forward's activations may be used up (the arch
  * contract): forward again before another backward. */
 lf_status lf__grad_pass_backward(lf__grad_pass *g, int32_t label, float weight);
+/* m->grads += ∇ of the mean cross-entropy over the rows of the last forward (true labels);
+ * *mean_loss = that mean. The retain term of the methods with their own loop (remi, dau). */
+lf_status lf__grad_pass_mean_ce_backward(lf__grad_pass *g, double *mean_loss);
 /* m->grads += the backward of the last forward from a caller-made gradient on its logits
  * (host, rows × classes): for losses computed on the host from downloaded logits. */
 lf_status lf__grad_pass_backward_dlogits(lf__grad_pass *g, const float *dlogits_host);

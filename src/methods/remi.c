@@ -469,12 +469,7 @@ static lf_status retain_term(remi_run *r, double *loss)
     int64_t n = r->batch_r;
     lf__grad_pass *g = &r->pass_r;
     LF__TRY(forward_batch(r, g, &r->cyc_r, r->job->retain, n, 1));
-    LF__TRY(LF__BE(r->ctx, mem_download, g->loss_host, g->loss, (size_t)n * sizeof(float)));
-    double s = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        s += g->loss_host[i];
-    *loss = s / (double)n;
-    return lf__grad_pass_backward(g, -1, (float)(1.0 / (double)n));
+    return lf__grad_pass_mean_ce_backward(g, loss);
 }
 
 /* ---- the run ---- */

@@ -185,22 +185,9 @@ static lf_context *ctx;
 static lf_dataset *train, *holdout, *blobs, *blobs_hold;
 static lf_model *memoriser, *cnn;
 
-/* Uniform pixels with uniform labels: a trained model can only memorise them, so members and
- * unseen samples differ sharply. */
 static lf_dataset *random_labels(size_t n, unsigned long long seed)
 {
-    float *x = malloc(n * SIDE * SIDE * sizeof *x);
-    int32_t *y = malloc(n * sizeof *y);
-    unsigned long long s = seed;
-    for (size_t i = 0; i < n * SIDE * SIDE; i++)
-        x[i] = (float)lf_test_u01(&s);
-    for (size_t i = 0; i < n; i++)
-        y[i] = (int32_t)(lf_test_u01(&s) * CLASSES) % CLASSES;
-    lf_dataset *ds = NULL;
-    ck_assert_lf_ok(lf_dataset_from_memory(&ds, ctx, x, y, n, 1, SIDE, SIDE, CLASSES, 0));
-    free(x);
-    free(y);
-    return ds;
+    return lf_test_random_labels(ctx, n, CLASSES, SIDE, seed);
 }
 
 static lf_model *trained(const char *arch, const lf_dataset *ds, int epochs)
@@ -276,11 +263,7 @@ static lf_request *dau_request(const lf_dataset *tr, const lf_dataset *ho, lf_fo
 
 static double figure(const lf_unlearn_result *r, const char *name)
 {
-    for (int32_t i = 0; i < r->n_figures; i++)
-        if (strcmp(r->figures[i].name, name) == 0)
-            return r->figures[i].value;
-    ck_abort_msg("no figure %s", name);
-    return NAN;
+    return lf_test_figure(r, name);
 }
 
 static float *params_of(const lf_model *m)

@@ -64,11 +64,7 @@ static lf_forget_spec random_spec(double fraction)
 
 static double figure(const lf_unlearn_result *r, const char *name)
 {
-    for (int32_t i = 0; i < r->n_figures; i++)
-        if (strcmp(r->figures[i].name, name) == 0)
-            return r->figures[i].value;
-    ck_abort_msg("no figure %s", name);
-    return NAN;
+    return lf_test_figure(r, name);
 }
 
 static float *params_of(const lf_model *m)
