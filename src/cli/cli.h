@@ -144,6 +144,7 @@ int cli_load_data(lf_context *ctx, const char *data, lf_dataset **pool, lf_datas
 /* The split recipe `forget train` stores in a model's metadata. */
 #define CLI_META_SPLIT_SEED     "split.seed"
 #define CLI_META_SPLIT_FRACTION "split.val_fraction"
+#define CLI_META_DATA_FRACTION  "split.data_fraction"
 #define CLI_META_DATA_NAME      "data.name"
 #define CLI_META_TRAIN_EPOCHS   "train.epochs"
 #define CLI_META_TRAIN_LR       "train.lr"
@@ -159,6 +160,7 @@ int cli_load_data(lf_context *ctx, const char *data, lf_dataset **pool, lf_datas
 typedef struct cli_split_recipe {
     uint64_t seed;
     double   val_fraction;
+    double   data_fraction; /* (0, 1]: a stratified subset of the pool first (quick runs) */
 } cli_split_recipe;
 
 /* The recipe stored in a model's metadata; the defaults where a key is absent (a model from
@@ -177,7 +179,7 @@ typedef struct cli_forget {
 int  cli_forget_parse(const char *command, const char *text, uint64_t seed, cli_forget *f);
 void cli_forget_free(cli_forget *f);
 
-/* train/validation views of pool by the recipe. */
+/* train/validation views of pool by the recipe (of its data_fraction subset when < 1). */
 int cli_split_holdout(const lf_dataset *pool, const cli_split_recipe *recipe, lf_dataset **train,
                       lf_dataset **val);
 
@@ -193,6 +195,7 @@ typedef struct cli_session {
     cli_split_recipe recipe;
     lf_dataset *pool, *test, *train, *val, *retain, *forget;
     lf_dataset *test_kept;     /* class:K: the test set without class K; else NULL */
+    int         quiet;         /* no progress on stderr */
 } cli_session;
 
 /* Loads the model and its data, rebuilds the train/validation split from the model's metadata
@@ -236,22 +239,27 @@ void cli_json_end(cli_json *j);
 void cli_metrics_json(cli_json *j, const lf_metrics *m);
 void cli_metrics_print(const char *forget, const lf_metrics *m);
 
-/* Progress lines of lf_model_train on stderr: a live line (\r) on a terminal, one line per epoch
- * otherwise, nothing when quiet. */
+/* Progress of long library calls on stderr (progress.c): a live line with phase, bar, ETA on a
+ * terminal; one line per epoch or per phase otherwise; nothing when quiet. */
 typedef struct cli_progress {
     int     quiet;
     int     live;           /* stderr is a terminal */
-    int32_t epochs;         /* as asked, for "epoch 3/10" */
+    int32_t epochs;         /* as asked, for "epoch 3/10" (0: unknown) */
     int     line_open;      /* a live line waits for its newline */
     double  last_draw;      /* time of the last live redraw */
-    double  start;
-    int32_t pending_epoch;  /* plain mode: the epoch whose line is not printed yet (-1: none) */
+    double  start;          /* of the whole call */
+    double  phase_start;    /* of the current phase, for its ETA */
+    char    phase[32];      /* the current lf_progress phase */
+    /* plain mode: the epoch or phase whose line is not printed yet */
+    int     has_pending;
+    int32_t pending_epoch;  /* -1: a phase without epochs */
+    int64_t pending_step, pending_total;
     double  pending_loss, pending_metric, pending_time;
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet, int32_t epochs);
 int  cli_progress_callback(void *user, const lf_progress *progress);
-/* Ends an open live line, or prints the last epoch's plain line. */
+/* Ends an open live line, or prints the last epoch's or phase's plain line. */
 void cli_progress_finish(cli_progress *p);
 
 /* Wall clock (monotonic) in seconds. */
@@ -261,6 +269,46 @@ double cli_now(void);
  * aligned to 64 bytes, atomically (a temporary file beside path, then rename). On failure prints
  * the error and returns CLI_EXIT_RUNTIME; path is then untouched. */
 int cli_write_npy_f32(const char *path, const float *data, size_t rows, size_t cols);
+
+/* ---- the HTML page of forget bench --report (report_html.c) ---- */
+
+/* One row of the comparison table (the numbers `forget bench` prints). */
+typedef struct cli_html_row {
+    const char       *method;
+    const lf_metrics *metrics;
+    double            seconds;    /* run time of the unlearning call */
+    double            disparity;  /* Avg. Disparity vs Retrain; NaN: none */
+    double            speedup;    /* Retrain's seconds / seconds; NaN: none */
+} cli_html_row;
+
+/* One model's logit-scaled confidences phi = log(p_y / (1 - p_y)) (lf_model_logit_confidences):
+ * what a membership attacker sees of the forget set and of unseen test samples. */
+typedef struct cli_html_confidences {
+    const char   *model;    /* "original", "retrain" or a method */
+    const double *forget;   /* cli_html_report.n_hist_forget values */
+    const double *test;     /* cli_html_report.n_hist_test values */
+} cli_html_confidences;
+
+typedef struct cli_html_report {
+    const char *dataset, *arch, *forget_spec, *backend;
+    int32_t     threads;
+    uint64_t    seed;
+    int64_t     n_forget, n_retain, n_test;   /* the evaluation's D_f, D_r, D_test */
+    const char *test_name;        /* what the evaluation's D_test is, e.g. "the test set" */
+    int         argc;                         /* the sub-command's argv, shown as typed */
+    char *const *argv;
+    const cli_html_row *rows;
+    int         n_rows;
+    const char *hist_test_name;   /* legend of the histograms' test samples */
+    size_t      n_hist_forget, n_hist_test;
+    const cli_html_confidences *conf;
+    int         n_conf;
+} cli_html_report;
+
+/* Writes the report as one self-contained HTML page (inline CSS and SVG charts; no script, no
+ * external reference; XHTML-compatible markup), atomically. Prints the error and returns
+ * CLI_EXIT_RUNTIME on failure; path is then untouched. */
+int cli_write_html_report(const char *path, const cli_html_report *r);
 
 /* ---- atomic files (atomic_file.c) ---- */
 

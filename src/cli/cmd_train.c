@@ -20,6 +20,7 @@ typedef struct train_args {
     int32_t     batch;
     double      lr;
     double      val_fraction;
+    double      data_fraction; /* 1 = the whole train pool */
     uint64_t    seed;
     const char *schedule;
     int         no_normalize;
@@ -38,6 +39,7 @@ static train_args train_defaults(void)
     a.batch = 128;
     a.lr = 0.05;
     a.val_fraction = CLI_DEFAULT_VAL_FRACTION;
+    a.data_fraction = 1.0;
     a.seed = CLI_DEFAULT_SEED;
     a.schedule = "cosine";
     return a;
@@ -71,6 +73,8 @@ static train_table train_options(train_args *a)
           "seed of initialisation, shuffling and the split (default 1)" },
         { "--val-fraction", NULL, CLI_OPT_DOUBLE, &a->val_fraction, 0, 1, CLI_MIN_OPEN | CLI_MAX_OPEN, "F",
           "share of each class held out for validation (default 0.1)" },
+        { "--data-fraction", NULL, CLI_OPT_DOUBLE, &a->data_fraction, 0, 1, CLI_MIN_OPEN, "F",
+          "train on a stratified share of the train pool (quick runs; default 1 = all of it)" },
         CLI_RUNTIME_OPTIONS(&a->rt),
         CLI_OPTIONS_END,
     } };
@@ -133,6 +137,13 @@ static int store_recipe(lf_model *model, const train_args *a)
         lf_status st = lf_model_set_metadata(model, entries[i][0], entries[i][1]);
         if (st != LF_OK)
             return cli_lib_error(st, "cannot set the model's metadata '%s'", entries[i][0]);
+    }
+    if (a->data_fraction < 1.0) {
+        char data_fraction[CLI_NUMBER_LEN];
+        cli_format_number(data_fraction, a->data_fraction);
+        lf_status st = lf_model_set_metadata(model, CLI_META_DATA_FRACTION, data_fraction);
+        if (st != LF_OK)
+            return cli_lib_error(st, "cannot record the data fraction in the model's metadata");
     }
     if (a->prune > 0) {
         char prune[CLI_NUMBER_LEN], prune_epoch[16];
@@ -269,7 +280,7 @@ int cmd_train(int argc, char **argv)
         goto done;
     if ((rc = cli_load_data(ctx, a.data, &pool, &test)) != CLI_EXIT_OK)
         goto done;
-    cli_split_recipe recipe = { a.seed, a.val_fraction };
+    cli_split_recipe recipe = { a.seed, a.val_fraction, a.data_fraction };
     if ((rc = cli_split_holdout(pool, &recipe, &train, &val)) != CLI_EXIT_OK)
         goto done;
 

@@ -10,6 +10,7 @@ int cli_session_open(cli_session *s, const char *command, const cli_runtime *rt,
 {
     memset(s, 0, sizeof *s);
     s->forget_text = forget;
+    s->quiet = rt->quiet;
     /* parse the spec before loading anything, so a typo fails at once (seed patched below) */
     int rc = cli_forget_parse(command, forget, seed, &s->f);
     if (rc != CLI_EXIT_OK)
@@ -55,9 +56,22 @@ void cli_session_close(cli_session *s)
 int cli_session_evaluate(const cli_session *s, lf_model *model, lf_metrics *m)
 {
     *m = (lf_metrics)LF_METRICS_INIT;
+    /* Live progress on a terminal; else one line when done (a log needs no per-batch lines). */
+    cli_progress progress;
+    cli_progress_init(&progress, s->quiet, 0);
+    lf_eval_options opts = LF_EVAL_OPTIONS_INIT;
+    if (progress.live) {
+        opts.progress = cli_progress_callback;
+        opts.progress_user = &progress;
+    }
     lf_status st = lf_evaluate(model, s->forget, s->retain, s->test_kept ? s->test_kept : s->test,
-                               NULL, m);
-    return st == LF_OK ? CLI_EXIT_OK : cli_lib_error(st, "evaluation failed");
+                               &opts, m);
+    cli_progress_finish(&progress);
+    if (st != LF_OK)
+        return cli_lib_error(st, "evaluation failed");
+    if (!s->quiet && !progress.live)
+        fprintf(stderr, "evaluation: %.1f s (MIA SVM %.1f s)\n", m->seconds, m->mia_seconds);
+    return CLI_EXIT_OK;
 }
 
 /* Retrain defaults to the recipe in the model's metadata (keys it lacks keep the defaults). */

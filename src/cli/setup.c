@@ -95,6 +95,7 @@ int cli_split_recipe_from_model(const lf_model *model, const char *path, cli_spl
 {
     recipe->seed = CLI_DEFAULT_SEED;
     recipe->val_fraction = CLI_DEFAULT_VAL_FRACTION;
+    recipe->data_fraction = 1.0;
     const char *seed = model_meta(model, CLI_META_SPLIT_SEED);
     if (seed && !cli_parse_u64(seed, &recipe->seed)) {
         cli_error("%s: metadata %s = '%s' is not a seed", path, CLI_META_SPLIT_SEED, seed);
@@ -107,13 +108,32 @@ int cli_split_recipe_from_model(const lf_model *model, const char *path, cli_spl
                   CLI_META_SPLIT_FRACTION, fraction);
         return CLI_EXIT_RUNTIME;
     }
+    const char *data_fraction = model_meta(model, CLI_META_DATA_FRACTION);
+    if (data_fraction && (!cli_parse_double(data_fraction, &recipe->data_fraction) ||
+                          !(recipe->data_fraction > 0.0 && recipe->data_fraction <= 1.0))) {
+        cli_error("%s: metadata %s = '%s' is not a fraction in (0, 1]", path,
+                  CLI_META_DATA_FRACTION, data_fraction);
+        return CLI_EXIT_RUNTIME;
+    }
     return CLI_EXIT_OK;
 }
 
 int cli_split_holdout(const lf_dataset *pool, const cli_split_recipe *recipe, lf_dataset **train,
                       lf_dataset **val)
 {
-    lf_status st = lf_dataset_split_holdout(train, val, pool, recipe->val_fraction, recipe->seed);
+    /* A subset is the held-out part of a stratified split (views share the pool's storage, so
+     * the intermediate views can go at once); seed + 1 keeps it apart from the val split. */
+    lf_dataset *rest = NULL, *subset = NULL;
+    if (recipe->data_fraction < 1.0) {
+        lf_status st = lf_dataset_split_holdout(&rest, &subset, pool, recipe->data_fraction,
+                                                recipe->seed + 1);
+        if (st != LF_OK)
+            return cli_lib_error(st, "cannot take the %g subset of the data", recipe->data_fraction);
+    }
+    lf_status st = lf_dataset_split_holdout(train, val, subset ? subset : pool,
+                                            recipe->val_fraction, recipe->seed);
+    lf_dataset_destroy(subset);
+    lf_dataset_destroy(rest);
     if (st != LF_OK)
         return cli_lib_error(st, "cannot hold out the validation split");
     return CLI_EXIT_OK;

@@ -30,7 +30,12 @@
  * batch, at the original model), dau.attacker_acc / dau.bt_loss / dau.adv_loss (of the last
  * attacker step), dau.attacker_steps (attacker steps during unlearning). Progress: phase
  * "dau-pretrain" per Adam step, then "dau" per defender step with loss L_D and metric the
- * attacker's accuracy on its batch (NaN when the step had no attacker step). */
+ * attacker's accuracy on its batch (NaN when the step had no attacker step).
+ *
+ * Defaults: tuned on the Fashion-MNIST convnet (bench/RESULTS.md, issue 6) to fit a fifth of
+ * Retrain's time — B' capped at 64, m = 2 copies, 200 pre-training steps on pools of 2048, one
+ * epoch at lr 0.04 (class-wise: 0.02 after T_s). The spec's values stay reachable by parameter
+ * (lr = 0 gives its reference recipe). */
 #include <math.h>
 #include <string.h>
 
@@ -41,7 +46,7 @@
 #include "core/dataset_internal.h"
 #include "core/nn/attacker_internal.h"
 
-#define POOL_MAX      8192   /* pre-training samples per side */
+#define POOL_MAX      2048   /* pre-training samples per side: each costs (1+m) forward rows */
 #define ACC_WINDOW    50     /* pre-training steps averaged for dau.pretrain_acc */
 #define TS_DENSE      30     /* T_s defaults */
 #define TS_SPARSE     20
@@ -53,10 +58,13 @@ enum { FORGET = 0, VALID = 1 };
 
 static const lf__param_spec dau_params[] = {
     { LF_PARAM_DOUBLE, "lr", "defender SGD learning rate, momentum 0.9, weight decay 5e-4 (0: the "
-      "reference recipe, 0.01 random (0.03 sparse), 0.02 class-wise)", 0.0, 0.0, 10, NULL, NULL },
-    LF__PARAM_EPOCHS(3, "passes over the retain set, one defender step per retain batch"),
+      "spec's reference recipe, 0.01 random (0.03 sparse), 0.02 class-wise)", 0.04, 0.0, 10, NULL,
+      NULL },
+    LF__PARAM_EPOCHS(1, "passes over the retain set, one defender step per retain batch (spec: 3)"),
     { LF_PARAM_INT, "batch", "retain batch B; forget and validation batches B' = min(B, n_f, "
-      "|D_v|)", 256, 1, 65536, NULL, NULL },
+      "|D_v|, dau.side_batch)", 256, 1, 65536, NULL, NULL },
+    { LF_PARAM_INT, "dau.side_batch", "cap on the forget and validation batch B' (0: none, the "
+      "spec's B' = min(B, n_f, |D_v|)); each costs (1+m) forward rows", 64, 0, 65536, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.lambda_adv", "weight of the adversarial loss (flipped-label "
       "cross-entropy of the attacker)", 0.9, 0.0, 1e6, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.lambda_bt", "weight of the Barlow Twins loss between forget and "
@@ -64,11 +72,11 @@ static const lf__param_spec dau_params[] = {
     { LF_PARAM_DOUBLE, "dau.lambda_offdiag", "Barlow Twins weight of the off-diagonal terms",
       5e-3, 0.0, 1e6, NULL, NULL },
     { LF_PARAM_INT, "dau.sens_copies", "noisy copies m per sample for the sensitivity term (0: no "
-      "sensitivity, s = 0)", 10, 0, 1000, NULL, NULL },
+      "sensitivity, s = 0; spec: 10)", 2, 0, 1000, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.sens_sigma", "noise std sigma on raw pixels for the sensitivity term",
       1e-3, 1e-8, 1e3, NULL, NULL },
-    { LF_PARAM_INT, "dau.pretrain_steps", "attacker Adam steps before unlearning", 1000, 0, 1e6,
-      NULL, NULL },
+    { LF_PARAM_INT, "dau.pretrain_steps", "attacker Adam steps before unlearning (spec: 1000)", 200,
+      0, 1e6, NULL, NULL },
     { LF_PARAM_INT, "dau.stop_iter", "class-wise: defender steps T_s before beta = 0 and the lr "
       "drop (0: 30 dense, 20 sparse)", 0, 0, 1e9, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.lr_after_stop", "class-wise: the lr after T_s steps (0: lr / 2)", 0.0,
@@ -677,6 +685,9 @@ static lf_status dau_run_job(lf__unlearn_job *job)
         r.bp = (int64_t)job->forget->n;
     if ((size_t)r.bp > job->holdout->n)
         r.bp = (int64_t)job->holdout->n;
+    int64_t side_cap = (int64_t)lf__job_param(job, "dau.side_batch");
+    if (side_cap > 0 && r.bp > side_cap)
+        r.bp = side_cap;
     r.rows = (1 + r.copies) * r.bp;
     r.bt_on = r.lambda_bt > 0.0 && r.bp >= 2;
     lf_status st = run_alloc(&r);

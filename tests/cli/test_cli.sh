@@ -170,6 +170,15 @@ grep -q '^epoch 1/2: loss' "$tmp/err" && grep -q '^epoch 2/2: loss' "$tmp/err" &
   ok "progress: one plain line per epoch when stderr is not a terminal" ||
   not_ok "progress: one plain line per epoch when stderr is not a terminal"
 [ -s "$model" ] && ok "the model file exists" || not_ok "the model file exists"
+# On a terminal: a live line redrawn in place with a bar and an ETA (script(1) gives a pty).
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$forget' train --data '$data' --epochs 2 --batch 8 -o '$tmp/tty.safetensors'" \
+    /dev/null >"$tmp/tty" 2>&1 </dev/null
+  tr '\r' '\n' <"$tmp/tty" | grep -Eq '^train +\[[#.]{24}\] [0-9]+/[0-9]+  epoch [12]/2  loss .*ETA' &&
+    ok "progress: a live bar with step/total, epoch, loss and ETA on a terminal" ||
+    not_ok "progress: a live bar with step/total, epoch, loss and ETA on a terminal" \
+      "$(tr '\r' '\n' <"$tmp/tty" | head -5)"
+fi
 
 # ---- text output, --quiet ----
 run train --data "$data" --epochs 1 --batch 32 -o "$tmp/m2.safetensors" --quiet
@@ -178,6 +187,26 @@ if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && grep -Eq '^test accuracy: +[0-9]+\.
   ok "train --quiet: accuracies on stdout, nothing on stderr"
 else
   not_ok "train --quiet: accuracies on stdout, nothing on stderr" "exit status $rc"
+fi
+full_n=$(sed -n 's/^train accuracy:.*(\([0-9]*\) samples)$/\1/p' "$tmp/out")
+
+# ---- --data-fraction: a stratified subset, recorded so eval rebuilds the same split ----
+expect_train_usage_error "--data-fraction 0" "--data-fraction.*out of range" --data-fraction 0
+expect_train_usage_error "--data-fraction 1.5" "--data-fraction.*out of range" --data-fraction 1.5
+run train --data "$data" --epochs 1 --batch 32 --data-fraction 0.5 -o "$tmp/half.safetensors" --quiet
+half_n=$(sed -n 's/^train accuracy:.*(\([0-9]*\) samples)$/\1/p' "$tmp/out")
+if [ "$rc" -eq 0 ] && [ -n "$full_n" ] && [ -n "$half_n" ] &&
+   [ $((2 * half_n)) -ge $((full_n - classes * 2)) ] && [ $((2 * half_n)) -le $((full_n + classes * 2)) ]; then
+  ok "train --data-fraction 0.5 trains on half the train split ($half_n of $full_n)"
+else
+  not_ok "train --data-fraction 0.5 trains on half the train split" "exit $rc, $half_n of $full_n"
+fi
+run eval -m "$tmp/half.safetensors" --forget random:0.1 -q
+split_n=$(sed -n 's/^forget set .*: \([0-9]*\) forget, \([0-9]*\) retain.*/\1 \2/p' "$tmp/out")
+if [ "$rc" -eq 0 ] && [ -n "$split_n" ] && [ $((${split_n% *} + ${split_n#* })) -eq "$half_n" ]; then
+  ok "eval of a --data-fraction model rebuilds its subset (forget + retain = $half_n)"
+else
+  not_ok "eval of a --data-fraction model rebuilds its subset" "exit $rc, '$split_n' vs $half_n"
 fi
 
 # ---- a sparse convnet: --prune / --prune-epoch ----

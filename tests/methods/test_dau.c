@@ -244,7 +244,9 @@ static lf_forget_spec class_spec(int32_t c)
     return s;
 }
 
-/* A dau request with test-sized defaults: fewer pre-training steps and copies. */
+/* A dau request with test-sized settings, pinned so that the shipped defaults can move: 3
+ * epochs at lr 0.01, 150 pre-training steps, 4 copies, and the spec's B' = min(B, n_f, |D_v|)
+ * (no side_batch cap). */
 static lf_request *dau_request(const lf_dataset *tr, const lf_dataset *ho, lf_forget_spec spec)
 {
     lf_request *req = NULL;
@@ -258,6 +260,9 @@ static lf_request *dau_request(const lf_dataset *tr, const lf_dataset *ho, lf_fo
     ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 150));
     ck_assert_lf_ok(lf_request_set_int(req, "dau.sens_copies", 4));
     ck_assert_lf_ok(lf_request_set_double(req, "dau.sens_sigma", 1e-2));
+    ck_assert_lf_ok(lf_request_set_int(req, "dau.side_batch", 0));
+    ck_assert_lf_ok(lf_request_set_int(req, "epochs", 3));
+    ck_assert_lf_ok(lf_request_set_double(req, "lr", 0.01));
     return req;
 }
 
@@ -367,6 +372,33 @@ START_TEST(same_seed_same_model)
     ck_assert(memcmp(p[0], p[2], n * sizeof(float)) != 0);
     for (int k = 0; k < 3; k++)
         free(p[k]), free(b[k]);
+}
+END_TEST
+
+/* The parameters of a dau run on blobs with B = 32 and the given side_batch cap. */
+static float *run_with_side_batch(int64_t side_batch)
+{
+    lf_request *req = dau_request(blobs, blobs_hold, random_spec(0.25));
+    ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 20));
+    ck_assert_lf_ok(lf_request_set_int(req, "dau.side_batch", side_batch));
+    lf_model *out = NULL;
+    ck_assert_lf_ok(lf_unlearn(req, cnn, &out, NULL));
+    float *p = params_of(out);
+    lf_model_destroy(out);
+    lf_request_destroy(req);
+    return p;
+}
+
+/* dau.side_batch caps B' only: a cap above min(B, n_f, |D_v|) changes nothing, one below it
+ * changes the run. */
+START_TEST(side_batch_caps_the_forget_and_validation_batch)
+{
+    size_t n = lf_model_num_params(cnn);
+    float *spec = run_with_side_batch(0), *above = run_with_side_batch(64),
+          *below = run_with_side_batch(8);
+    ck_assert(memcmp(spec, above, n * sizeof(float)) == 0);
+    ck_assert(memcmp(spec, below, n * sizeof(float)) != 0);
+    free(spec), free(above), free(below);
 }
 END_TEST
 
@@ -487,6 +519,7 @@ static Suite *dau_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, membership_leak_falls_and_the_input_is_untouched);
     tcase_add_test(tc, same_seed_same_model);
+    tcase_add_test(tc, side_batch_caps_the_forget_and_validation_batch);
     tcase_add_test(tc, classwise_schedule_stops_the_attacker);
     tcase_add_test(tc, abort_and_missing_holdout);
     tcase_add_test(tc, sparse_model_and_a_single_sample);
