@@ -4,7 +4,8 @@
  * model, train mode) takes one SGD step per retain batch on
  *   L_D = CE(B_r) + β·(λ_BT·L_BT(h_f, h_v) + λ_adv·CE(A([u_f; u_v]), [0; 1]))
  * after one Adam step of A on the same, detached, u. Class-wise forgetting: β = 0 and the lr
- * drops to η' after T_s steps; the attacker, the forget and the validation passes stop then.
+ * drops to η' after T_s steps (at most half the run's steps); the attacker, the forget and the
+ * validation passes stop then.
  *
  * How a step is computed (exact: the same numbers as separate autograd graphs would give):
  *  - a set's batch of B' samples is one train-mode forward of (1+m)·B' rows, the clean ones
@@ -50,6 +51,7 @@
 #define ACC_WINDOW    50     /* pre-training steps averaged for dau.pretrain_acc */
 #define TS_DENSE      30     /* T_s defaults */
 #define TS_SPARSE     20
+enum { REPAIR_CONSTANT = 0, REPAIR_COSINE = 1 };   /* dau.repair_schedule */
 #define DAU_TAG       0x444155ULL   /* "DAU": the high word of every stream DAU draws from */
 #define STREAM(base, k) ((uint64_t)(base) | ((DAU_TAG << 8 | (uint64_t)(k)) << 32))
 #define ATT_STEP_BITS 24     /* lf__samia_forward's dropout steps are < 2^24 */
@@ -78,11 +80,14 @@ static const lf__param_spec dau_params[] = {
     { LF_PARAM_INT, "dau.pretrain_steps", "attacker Adam steps before unlearning (spec: 1000)", 200,
       0, 1e6, NULL, NULL },
     { LF_PARAM_INT, "dau.stop_iter", "class-wise: defender steps T_s before beta = 0 and the lr "
-      "drop (0: 30 dense, 20 sparse)", 0, 0, 1e9, NULL, NULL },
+      "drop (0: 30 dense, 20 sparse; at most half the run's steps)", 0, 0, 1e9, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.lr_after_stop", "class-wise: the lr after T_s steps (0: lr / 2)", 0.0,
       0.0, 10, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.attacker_lr", "attacker Adam learning rate", 1e-3, 1e-8, 10, NULL,
       NULL },
+    { LF_PARAM_CHOICE, "dau.repair_schedule", "class-wise: the lr after T_s, constant (the spec) "
+      "or decaying to 0 by a half cosine over the remaining steps", 0, 0, 0, "constant|cosine",
+      "constant" },
 };
 
 /* The forget or the validation side: one staged batch of B' samples and their copies. */
@@ -478,6 +483,15 @@ static lf_status retain_term(dau_run *r, const int64_t *idx, int64_t n, double *
 
 /* ---- the run ---- */
 
+/* The class-wise lr at repair step k of n (k from 0): constant, or a half cosine from lr2 to 0
+ * so the run ends with small steps that settle the retain fit. */
+static double repair_lr(double lr2, int cosine, int64_t k, int64_t n)
+{
+    if (!cosine || n <= 0)
+        return lr2;
+    return 0.5 * lr2 * (1.0 + cos(M_PI * (double)k / (double)n));
+}
+
 static lf_status dau_loop(dau_run *r)
 {
     lf__unlearn_job *job = r->job;
@@ -495,7 +509,12 @@ static lf_status dau_loop(dau_run *r)
     int32_t epochs = (int32_t)lf__job_param(job, "epochs");
     size_t nr = job->retain->n;
     int64_t per_epoch = lf__grad_batches(nr, r->batch_r), total = per_epoch * epochs;
+    /* A short run (small retain set) keeps its second half for repair: with T_s past the end
+     * the adversarial steps' damage to RA would be all that is left. */
+    if (classwise && ts > total / 2)
+        ts = total / 2 > 0 ? total / 2 : 1;
 
+    int cosine = (int)lf__job_param(job, "dau.repair_schedule") == REPAIR_COSINE;
     double pre_acc;
     LF__TRY(pretrain(r, &pre_acc));
 
@@ -539,7 +558,8 @@ static lf_status dau_loop(dau_run *r)
                                (long long)step, d.loss, d.retain, d.bt, d.adv, beta ? lr : lr2);
                 break;
             }
-            st = lf__model_sgd_step(m, (float)(beta ? lr : lr2), 0.9f, 5e-4f);
+            st = lf__model_sgd_step(m, (float)(beta ? lr : repair_lr(lr2, cosine, step - ts,
+                                                                   total - ts)), 0.9f, 5e-4f);
             if (beta)
                 last = d;
             last.loss = d.loss;

@@ -36,6 +36,10 @@
 
 #define CHECK_EVERY      10
 #define PROBE_MAX        2048    /* rows of the fixed U and retain probes */
+/* Small forget sets (the GDPR case) use smaller probes: the checks' noise is then D_f's own, and
+ * the checks dominate a short run's time. */
+#define PROBE_SMALL      1024
+#define SMALL_FORGET     256
 #define EMA_MOMENTUM     0.9
 #define FORGET_BATCH_MAX 128
 #define OUT_BATCH_MIN    32
@@ -300,7 +304,8 @@ static lf_status make_splits(remi_run *r)
         if (r->ref_label < 0 || lf__dataset_label(ho, (size_t)perm[i]) != r->ref_label)
             perm[na + rest++] = perm[i];
     size_t nu = (size_t)((double)rest * SPLIT_U / (1.0 - SPLIT_A)), ne = rest - nu;
-    size_t np_u = nu < PROBE_MAX ? nu : PROBE_MAX;
+    size_t probe = r->job->forget->n < SMALL_FORGET ? PROBE_SMALL : PROBE_MAX;
+    size_t np_u = nu < probe ? nu : probe;
     lf_status st = LF_OK;
     if (na < 2 || nu < 2 || ne < 2)
         st = lf__error(LF_E_INVALID_ARG, "remi: the held-out set leaves %zu, %zu and %zu samples "
@@ -314,7 +319,7 @@ static lf_status make_splits(remi_run *r)
     if (st == LF_OK)   /* U is in random order already: its first rows are a uniform probe */
         st = view_of(&r->probe_u, ho, perm, na, np_u);
     if (st == LF_OK) {
-        size_t np_r = nr < PROBE_MAX ? nr : PROBE_MAX;
+        size_t np_r = nr < probe ? nr : probe;
         for (size_t i = 0; i < nr; i++)
             perm[i] = (int64_t)i;
         lf__rng_shuffle_i64(&rng, perm, nr);

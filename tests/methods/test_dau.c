@@ -443,6 +443,35 @@ START_TEST(classwise_schedule_stops_the_attacker)
     ck_assert_double_eq(c.last_loss, r.final_loss);
     lf_model_destroy(out);
     lf_request_destroy(req);
+
+    /* the repair schedule acts after T_s only: cosine and constant part ways there */
+    float *after[2];
+    for (int k = 0; k < 2; k++) {
+        req = dau_request(blobs, blobs_hold, class_spec(1));
+        ck_assert_lf_ok(lf_request_set_int(req, "dau.stop_iter", 3));
+        ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 10));
+        ck_assert_lf_ok(lf_request_set_int(req, "batch", 16));
+        ck_assert_lf_ok(lf_request_set_param(req, "dau.repair_schedule", k ? "cosine" : "constant"));
+        ck_assert_lf_ok(lf_unlearn(req, cnn, &out, NULL));
+        after[k] = params_of(out);
+        lf_model_destroy(out);
+        lf_request_destroy(req);
+    }
+    ck_assert(memcmp(after[0], after[1], lf_model_num_params(cnn) * sizeof(float)) != 0);
+    free(after[0]), free(after[1]);
+
+    /* T_s past half the run (30 of 10 steps): the second half still repairs */
+    req = dau_request(blobs, blobs_hold, class_spec(1));
+    ck_assert_lf_ok(lf_request_set_int(req, "dau.stop_iter", 30));
+    ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 10));
+    ck_assert_lf_ok(lf_request_set_int(req, "batch", 16));
+    ck_assert_lf_ok(lf_request_set_int(req, "epochs", 2));
+    r = (lf_unlearn_result)LF_UNLEARN_RESULT_INIT;
+    ck_assert_lf_ok(lf_unlearn(req, cnn, &out, &r));
+    ck_assert_int_eq(r.steps, 10);
+    ck_assert_int_eq(figure(&r, "dau.attacker_steps"), 5);
+    lf_model_destroy(out);
+    lf_request_destroy(req);
 }
 END_TEST
 
