@@ -34,8 +34,9 @@ GRID = {
             + [{"lr": 0.002, "remi.kl_tol": 1e-3, "remi.gap_tol": 5e-3},
                {"lr": 0.001, "remi.lambda_kl": 0.1, "remi.kl_tol": 1e-3, "remi.gap_tol": 5e-3}],
     # DAU (issue 6): B' and the pre-training shrunk to fit 1/5 of Retrain's time; the rest swept.
-    # Swept before the defaults moved: the base spells out the then-defaults (lr 0 = the spec's
-    # recipe, m = 10 copies) so the grid still means what it meant.
+    # Swept before the defaults moved: the base spells out the then-defaults (m = 10 copies; lr 0
+    # then meant the spec's recipe: 0.02 class-wise, 0.01 random — now it means 0.04, so rerun
+    # the base rows with those values to reproduce them).
     "dau": [dict({"dau.side_batch": 64, "dau.pretrain_steps": 200, "epochs": 1, "lr": 0,
                   "dau.sens_copies": 10}, **p) for p in (
         {}, {"lr": 0.01}, {"dau.lambda_adv": 0.1}, {"dau.sens_copies": 2},

@@ -62,6 +62,14 @@ $cc -Wall -Wextra -Werror $san "$LF_TEST_SRCDIR/examples/forget_one_sample.c" $c
   -o "$tmp/forget_one_sample" ||
   fail "examples/forget_one_sample.c does not compile against the installed headers and library"
 
+# The README's C example (its first ```c block) compiles and links the same way, so the first
+# code a newcomer copies stays true to the headers.
+sed -n '/^```c$/,/^```$/{/^```/d;p}' "$LF_TEST_SRCDIR/README.md" | awk 'NR==1,/^}$/' >"$tmp/readme.c"
+grep -q 'lf_unlearn' "$tmp/readme.c" || fail "no C example with lf_unlearn found in README.md"
+# shellcheck disable=SC2086 # the flags are word lists
+$cc -Wall -Wextra -Werror $san "$tmp/readme.c" $cflags $libs -o "$tmp/readme" ||
+  fail "README.md's C example does not compile against the installed headers and library"
+
 # 4. Run it against the installed library on a small synthetic data set.
 mkdir "$tmp/data"
 "$make_idx" "$tmp/data" || fail "make_idx"
@@ -84,4 +92,4 @@ forget=$(find "$root" -name forget -type f | head -n 1)
 [ -n "$forget" ] || fail "the forget tool is not installed"
 LD_LIBRARY_PATH=$libdir "$forget" --version | grep -q '^forget (libforget) ' ||
   fail "the installed forget --version"
-echo "ok: examples/train_mlp.c and forget_one_sample.c build with pkg-config against the installed library and run"
+echo "ok: examples/train_mlp.c and forget_one_sample.c build with pkg-config against the installed library and run; README.md's C example builds"
