@@ -135,4 +135,22 @@ static inline double lf_test_figure(const lf_unlearn_result *r, const char *name
     return NAN;
 }
 
+/* A malloc'd copy of m's parameters (the caller frees it). */
+static inline float *lf_test_params(const lf_model *m)
+{
+    size_t n = lf_model_num_params(m);
+    float *p = malloc(n * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_lf_ok(lf_model_get_params(m, p, n));
+    return p;
+}
+
+/* m's accuracy on ds in [0, 1]; fails the test on an error. */
+static inline double lf_test_accuracy(lf_model *m, const lf_dataset *ds)
+{
+    double a = 0;
+    ck_assert_lf_ok(lf_model_accuracy(m, ds, &a));
+    return a;
+}
+
 #endif

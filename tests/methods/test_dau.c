@@ -266,26 +266,6 @@ static lf_request *dau_request(const lf_dataset *tr, const lf_dataset *ho, lf_fo
     return req;
 }
 
-static double figure(const lf_unlearn_result *r, const char *name)
-{
-    return lf_test_figure(r, name);
-}
-
-static float *params_of(const lf_model *m)
-{
-    size_t n = lf_model_num_params(m);
-    float *p = malloc(n * sizeof *p);
-    ck_assert_lf_ok(lf_model_get_params(m, p, n));
-    return p;
-}
-
-static double accuracy(lf_model *m, const lf_dataset *ds)
-{
-    double a = 0;
-    ck_assert_lf_ok(lf_model_accuracy(m, ds, &a));
-    return a;
-}
-
 /* A freshly pre-trained attacker's accuracy on the first forget/validation batch under m: a
  * dau run that pre-trains and takes one step at a negligible learning rate. */
 static double fresh_attacker_acc(const lf_model *m, lf_forget_spec spec)
@@ -298,7 +278,7 @@ static double fresh_attacker_acc(const lf_model *m, lf_forget_spec spec)
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     ck_assert_lf_ok(lf_unlearn(req, m, &out, &r));
     ck_assert_int_eq(r.steps, 1);
-    double acc = figure(&r, "dau.attacker_acc_first");
+    double acc = lf_test_figure(&r, "dau.attacker_acc_first");
     lf_model_destroy(out);
     lf_request_destroy(req);
     return acc;
@@ -306,22 +286,22 @@ static double fresh_attacker_acc(const lf_model *m, lf_forget_spec spec)
 
 START_TEST(membership_leak_falls_and_the_input_is_untouched)
 {
-    float *before = params_of(memoriser);
+    float *before = lf_test_params(memoriser);
     lf_request *req = dau_request(train, holdout, random_spec(0.2));
     ck_assert_lf_ok(lf_request_set_int(req, "epochs", 10));
     lf_model *out = NULL;
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
-    float *after = params_of(memoriser);
+    float *after = lf_test_params(memoriser);
     ck_assert_msg(memcmp(before, after, lf_model_num_params(memoriser) * sizeof(float)) == 0,
                   "dau changed its input model");
     ck_assert_int_eq(r.epochs, 10);
     ck_assert_int_eq(r.steps, 10 * 5);   /* 160 retain samples in batches of 32 */
-    ck_assert_int_eq(figure(&r, "dau.attacker_steps"), 50);
+    ck_assert_int_eq(lf_test_figure(&r, "dau.attacker_steps"), 50);
     ck_assert(isfinite(r.final_loss));
-    ck_assert(isfinite(figure(&r, "dau.bt_loss")) && isfinite(figure(&r, "dau.adv_loss")));
+    ck_assert(isfinite(lf_test_figure(&r, "dau.bt_loss")) && isfinite(lf_test_figure(&r, "dau.adv_loss")));
     /* pre-training learns the memoriser's membership signal (chance 0.5) */
-    double pre = figure(&r, "dau.pretrain_acc");
+    double pre = lf_test_figure(&r, "dau.pretrain_acc");
     ck_assert_msg(pre > 0.75, "pre-trained attacker accuracy %g", pre);
 
     double leak0 = fresh_attacker_acc(memoriser, random_spec(0.2));
@@ -333,7 +313,7 @@ START_TEST(membership_leak_falls_and_the_input_is_untouched)
     lf_dataset *retain = NULL, *forget = NULL;
     lf_forget_spec spec = random_spec(0.2);
     ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
-    double ra0 = accuracy(memoriser, retain), ra1 = accuracy(out, retain);
+    double ra0 = lf_test_accuracy(memoriser, retain), ra1 = lf_test_accuracy(out, retain);
     ck_assert_msg(ra1 >= ra0 - 0.1, "retain accuracy %g after dau, %g before", ra1, ra0);
     lf_dataset_destroy(retain);
     lf_dataset_destroy(forget);
@@ -358,7 +338,7 @@ START_TEST(same_seed_same_model)
             ck_assert_lf_ok(lf_request_set_seed(req, 4));
         lf_model *out = NULL;
         ck_assert_lf_ok(lf_unlearn(req, cnn, &out, NULL));
-        p[k] = params_of(out);
+        p[k] = lf_test_params(out);
         nb = out->n_buffers;   /* the running statistics */
         ck_assert_uint_gt(nb, 0);
         b[k] = malloc(nb * sizeof(float));
@@ -383,7 +363,7 @@ static float *run_with_side_batch(int64_t side_batch)
     ck_assert_lf_ok(lf_request_set_int(req, "dau.side_batch", side_batch));
     lf_model *out = NULL;
     ck_assert_lf_ok(lf_unlearn(req, cnn, &out, NULL));
-    float *p = params_of(out);
+    float *p = lf_test_params(out);
     lf_model_destroy(out);
     lf_request_destroy(req);
     return p;
@@ -439,7 +419,7 @@ START_TEST(classwise_schedule_stops_the_attacker)
     ck_assert_int_eq(c.pretrain, 10);
     ck_assert_int_eq(c.calls, 10 + r.steps);
     ck_assert_int_eq(c.attacked, 3);
-    ck_assert_int_eq(figure(&r, "dau.attacker_steps"), 3);
+    ck_assert_int_eq(lf_test_figure(&r, "dau.attacker_steps"), 3);
     ck_assert_double_eq(c.last_loss, r.final_loss);
     lf_model_destroy(out);
     lf_request_destroy(req);
@@ -453,7 +433,7 @@ START_TEST(classwise_schedule_stops_the_attacker)
         ck_assert_lf_ok(lf_request_set_int(req, "batch", 16));
         ck_assert_lf_ok(lf_request_set_param(req, "dau.repair_schedule", k ? "cosine" : "constant"));
         ck_assert_lf_ok(lf_unlearn(req, cnn, &out, NULL));
-        after[k] = params_of(out);
+        after[k] = lf_test_params(out);
         lf_model_destroy(out);
         lf_request_destroy(req);
     }
@@ -469,7 +449,7 @@ START_TEST(classwise_schedule_stops_the_attacker)
     r = (lf_unlearn_result)LF_UNLEARN_RESULT_INIT;
     ck_assert_lf_ok(lf_unlearn(req, cnn, &out, &r));
     ck_assert_int_eq(r.steps, 10);
-    ck_assert_int_eq(figure(&r, "dau.attacker_steps"), 5);
+    ck_assert_int_eq(lf_test_figure(&r, "dau.attacker_steps"), 5);
     lf_model_destroy(out);
     lf_request_destroy(req);
 }
@@ -505,7 +485,7 @@ START_TEST(sparse_model_and_a_single_sample)
     lf_model *sparse = NULL;
     ck_assert_lf_ok(lf_model_clone(&sparse, cnn));
     ck_assert_lf_ok(lf_model_prune(sparse, 0.5));
-    float *p0 = params_of(sparse);
+    float *p0 = lf_test_params(sparse);
     lf_forget_spec one = LF_FORGET_SPEC_INIT;
     int64_t idx = 3;
     one.kind = LF_FORGET_INDICES;
@@ -516,8 +496,8 @@ START_TEST(sparse_model_and_a_single_sample)
     lf_model *out = NULL;
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     ck_assert_lf_ok(lf_unlearn(req, sparse, &out, &r));
-    ck_assert(isnan(figure(&r, "dau.bt_loss")));
-    float *p1 = params_of(out);
+    ck_assert(isnan(lf_test_figure(&r, "dau.bt_loss")));
+    float *p1 = lf_test_params(out);
     size_t n = lf_model_num_params(out), zeros0 = 0, changed = 0;
     for (size_t i = 0; i < n; i++) {
         zeros0 += p0[i] == 0.0f;

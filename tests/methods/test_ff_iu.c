@@ -59,14 +59,6 @@ static lf_request *request(const char *method, lf_forget_spec spec)
     return req;
 }
 
-static float *params_of(const lf_model *m)
-{
-    size_t n = lf_model_num_params(m);
-    float *p = malloc(n * sizeof *p);
-    ck_assert_lf_ok(lf_model_get_params(m, p, n));
-    return p;
-}
-
 static lf_model *unlearn(lf_request *req, const lf_model *m, lf_unlearn_result *r)
 {
     lf_model *out = NULL;
@@ -89,7 +81,7 @@ START_TEST(ff_alpha_zero_keeps_the_weights)
     ck_assert_lf_ok(lf_request_set_double(req, "alpha", 0.0));
     lf_model *out = unlearn(req, mlp, NULL);
     size_t n = lf_model_num_params(mlp);
-    float *a = params_of(mlp), *b = params_of(out);
+    float *a = lf_test_params(mlp), *b = lf_test_params(out);
     ck_assert_uint_eq(count_changed(a, b, n), 0);
     free(a);
     free(b);
@@ -109,7 +101,7 @@ START_TEST(ff_class_wise_resets_the_class_row)
     ck_assert_lf_ok(lf_request_set_double(req, "alpha", 0.0));
     lf_model *out = unlearn(req, mlp, NULL);
     size_t n = lf_model_num_params(mlp);
-    float *a = params_of(mlp), *b = params_of(out);
+    float *a = lf_test_params(mlp), *b = lf_test_params(out);
     /* the MLP's block ends with fc3.weight [C][256] then fc3.bias [C] */
     size_t b3 = n - CLASSES, w3 = b3 - (size_t)CLASSES * HIDDEN;
     size_t row = w3 + 2 * HIDDEN;
@@ -136,7 +128,7 @@ END_TEST
 START_TEST(ff_noise_keeps_pruned_weights_zero)
 {
     size_t n = lf_model_num_params(sparse_cnn);
-    float *a = params_of(sparse_cnn);
+    float *a = lf_test_params(sparse_cnn);
     double sp = 0;
     ck_assert_lf_ok(lf_model_sparsity(sparse_cnn, &sp));
     ck_assert_double_gt(sp, 0.4);
@@ -151,7 +143,7 @@ START_TEST(ff_noise_keeps_pruned_weights_zero)
         lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
         lf_model *out = unlearn(req, sparse_cnn, &r);
         ck_assert_int_eq(r.steps, 5);   /* 144 retain samples in batches of 32 */
-        float *b = params_of(out);
+        float *b = lf_test_params(out);
         double d = 0;
         for (size_t i = 0; i < n; i++) {
             if (a[i] == 0.0f)   /* pruned (training leaves no other exact zero) */
@@ -184,7 +176,7 @@ START_TEST(iu_cg_reduces_the_residual)
     ck_assert_msg(r.final_loss < 0.5, "relative residual %g after %lld iterations", r.final_loss,
                   (long long)r.steps);
     size_t n = lf_model_num_params(mlp);
-    float *a = params_of(mlp), *b = params_of(out);
+    float *a = lf_test_params(mlp), *b = lf_test_params(out);
     ck_assert_uint_gt(count_changed(a, b, n), n / 4);
     free(a);
     free(b);
@@ -209,7 +201,7 @@ START_TEST(iu_alpha_zero_keeps_the_weights)
     ck_assert_lf_ok(lf_request_set_int(req, "iters", 2));
     lf_model *out = unlearn(req, mlp, NULL);
     size_t n = lf_model_num_params(mlp);
-    float *a = params_of(mlp), *b = params_of(out);
+    float *a = lf_test_params(mlp), *b = lf_test_params(out);
     ck_assert_uint_eq(count_changed(a, b, n), 0);
     free(a);
     free(b);
@@ -229,7 +221,7 @@ START_TEST(iu_woodfisher_runs_the_reference_loop)
     ck_assert_int_eq(r.steps, 143);
     ck_assert(isnan(r.final_loss));
     size_t n = lf_model_num_params(mlp);
-    float *a = params_of(mlp), *b = params_of(out);
+    float *a = lf_test_params(mlp), *b = lf_test_params(out);
     ck_assert_uint_gt(count_changed(a, b, n), n / 4);
     free(a);
     free(b);
@@ -250,7 +242,7 @@ START_TEST(iu_keeps_pruned_weights_zero)
         ck_assert_lf_ok(lf_request_set_double(req, "lambda", 10));
         lf_model *out = unlearn(req, sparse_cnn, NULL);
         size_t n = lf_model_num_params(sparse_cnn);
-        float *a = params_of(sparse_cnn), *b = params_of(out);
+        float *a = lf_test_params(sparse_cnn), *b = lf_test_params(out);
         size_t moved = 0;
         for (size_t i = 0; i < n; i++) {
             if (a[i] == 0.0f)   /* pruned (training leaves no other exact zero) */
@@ -269,7 +261,7 @@ END_TEST
 static double l1_norm(const lf_model *m)
 {
     size_t n = lf_model_num_params(m);
-    float *p = params_of(m);
+    float *p = lf_test_params(m);
     double s = 0;
     for (size_t i = 0; i < n; i++)
         s += fabs(p[i]);
@@ -296,7 +288,7 @@ START_TEST(l1sparse_shrinks_the_l1_norm)
         lf_request_destroy(req);
     }
     size_t n = lf_model_num_params(mlp);
-    float *ft = params_of(out[0]), *zero = params_of(out[1]);
+    float *ft = lf_test_params(out[0]), *zero = lf_test_params(out[1]);
     ck_assert_uint_eq(count_changed(ft, zero, n), 0);
     double l_ft = l1_norm(out[0]), l_l1 = l1_norm(out[2]);
     ck_assert_msg(l_l1 < 0.99 * l_ft, "|theta|_1: ft %g, l1sparse %g", l_ft, l_l1);

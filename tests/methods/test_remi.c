@@ -62,29 +62,9 @@ static lf_forget_spec random_spec(double fraction)
     return s;
 }
 
-static double figure(const lf_unlearn_result *r, const char *name)
-{
-    return lf_test_figure(r, name);
-}
-
-static float *params_of(const lf_model *m)
-{
-    size_t n = lf_model_num_params(m);
-    float *p = malloc(n * sizeof *p);
-    ck_assert_lf_ok(lf_model_get_params(m, p, n));
-    return p;
-}
-
-static double accuracy(lf_model *m, const lf_dataset *ds)
-{
-    double a = 0;
-    ck_assert_lf_ok(lf_model_accuracy(m, ds, &a));
-    return a;
-}
-
 START_TEST(gap_and_kl_fall_and_the_input_is_untouched)
 {
-    float *before = params_of(memoriser);
+    float *before = lf_test_params(memoriser);
     lf_request *req = remi_request(random_spec(0.2));
     /* random labels leave nothing but memorisation, so any forgetting costs retain accuracy
      * beyond the default 2-point guard here: this test is about the terms, not the guard */
@@ -97,11 +77,11 @@ START_TEST(gap_and_kl_fall_and_the_input_is_untouched)
     lf_model *out = NULL;
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
-    float *after = params_of(memoriser);
+    float *after = lf_test_params(memoriser);
     ck_assert_msg(memcmp(before, after, lf_model_num_params(memoriser) * sizeof(float)) == 0,
                   "remi changed its input model");
-    double gap0 = figure(&r, "remi.gap_a_before"), gap = figure(&r, "remi.gap_a");
-    double kl0 = figure(&r, "remi.kl_before"), kl = figure(&r, "remi.kl");
+    double gap0 = lf_test_figure(&r, "remi.gap_a_before"), gap = lf_test_figure(&r, "remi.gap_a");
+    double kl0 = lf_test_figure(&r, "remi.kl_before"), kl = lf_test_figure(&r, "remi.kl");
     /* the memoriser leaks: its forget set looks nothing like unseen data */
     ck_assert_double_gt(gap0, 0.1);
     ck_assert_double_gt(kl0, 0.1);
@@ -109,14 +89,14 @@ START_TEST(gap_and_kl_fall_and_the_input_is_untouched)
     ck_assert_double_lt(kl, 0.5 * kl0);
     ck_assert_int_gt(r.steps, 0);
     ck_assert_int_eq(r.forget_size, 40);
-    double bound = figure(&r, "remi.acc_bound");
+    double bound = lf_test_figure(&r, "remi.acc_bound");
     ck_assert(bound >= 0.5 && bound <= 1.0);
-    ck_assert_double_lt(figure(&r, "remi.auc_after"), figure(&r, "remi.auc_before"));
-    ck_assert_double_eq(figure(&r, "remi.converged"), 1.0);
+    ck_assert_double_lt(lf_test_figure(&r, "remi.auc_after"), lf_test_figure(&r, "remi.auc_before"));
+    ck_assert_double_eq(lf_test_figure(&r, "remi.converged"), 1.0);
     lf_dataset *retain = NULL, *forget = NULL;
     lf_forget_spec spec = random_spec(0.2);
     ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
-    ck_assert_double_ge(accuracy(out, retain), 0.5);   /* chance is 0.25 */
+    ck_assert_double_ge(lf_test_accuracy(out, retain), 0.5);   /* chance is 0.25 */
     lf_dataset_destroy(retain);
     lf_dataset_destroy(forget);
     free(before);
@@ -139,11 +119,11 @@ START_TEST(guard_restores_the_best_checkpoint)
         ck_assert_ptr_null(out);
     } else {
         ck_assert_lf_ok(st);
-        ck_assert_double_eq(figure(&r, "remi.guard_tripped"), 1.0);
+        ck_assert_double_eq(lf_test_figure(&r, "remi.guard_tripped"), 1.0);
         lf_dataset *retain = NULL, *forget = NULL;
         lf_forget_spec spec = random_spec(0.2);
         ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
-        ck_assert_double_ge(accuracy(out, retain), accuracy(memoriser, retain) - 0.05);
+        ck_assert_double_ge(lf_test_accuracy(out, retain), lf_test_accuracy(memoriser, retain) - 0.05);
         lf_dataset_destroy(retain);
         lf_dataset_destroy(forget);
         lf_model_destroy(out);
@@ -192,7 +172,7 @@ START_TEST(a_callers_approximator_is_used)
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
     ck_assert_int_gt(s.calls, r.steps);   /* every step's forget batch, plus the checks */
-    ck_assert(isfinite(figure(&r, "remi.gap_a")));
+    ck_assert(isfinite(lf_test_figure(&r, "remi.gap_a")));
     lf_model_destroy(out);
 
     s.fail = 1;
@@ -224,7 +204,7 @@ START_TEST(a_single_sample_can_be_forgotten)
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
     ck_assert_int_eq(r.forget_size, 1);
-    ck_assert(isfinite(figure(&r, "remi.kl")) && isfinite(figure(&r, "remi.acc_bound")));
+    ck_assert(isfinite(lf_test_figure(&r, "remi.kl")) && isfinite(lf_test_figure(&r, "remi.acc_bound")));
     ck_assert_int_le(r.steps, 50);   /* T_max = clamp(5·1, 50, 500) */
     lf_model_destroy(out);
     lf_request_destroy(req);

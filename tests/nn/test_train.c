@@ -21,17 +21,9 @@ static lf_model *new_model(lf_context *ctx, uint64_t seed)
     return m;
 }
 
-static float *params_of(const lf_model *m)
-{
-    size_t n = lf_model_num_params(m);
-    float *p = malloc(n * sizeof *p);
-    ck_assert_lf_ok(lf_model_get_params(m, p, n));
-    return p;
-}
-
 static void assert_params_equal(const lf_model *m, const float *before)
 {
-    float *now = params_of(m);
+    float *now = lf_test_params(m);
     ck_assert_msg(memcmp(now, before, lf_model_num_params(m) * sizeof *now) == 0,
                   "the parameters changed");
     free(now);
@@ -79,7 +71,7 @@ START_TEST(same_seed_same_params)
     o.seed = 12;   /* another shuffle */
     ck_assert_lf_ok(lf_model_train(c, ds, &o, NULL));
     size_t n = lf_model_num_params(a);
-    float *pa = params_of(a), *pb = params_of(b), *pc = params_of(c);
+    float *pa = lf_test_params(a), *pb = lf_test_params(b), *pc = lf_test_params(c);
     ck_assert_int_eq(memcmp(pa, pb, n * sizeof *pa), 0);
     /* weights that only ever see weight decay (dead units) evolve alike under any order */
     size_t differ = 0;
@@ -136,7 +128,7 @@ START_TEST(progress_callback_and_abort)
     ck_assert(log.ok);
 
     /* abort at the 5th step (in the second epoch): LF_E_ABORTED, parameters as before the call */
-    float *before = params_of(m);
+    float *before = lf_test_params(m);
     progress_log stop = { 0, 5, 0, 0, 0, 1 };
     o.progress_user = &stop;
     lf_train_result r = LF_TRAIN_RESULT_INIT;
@@ -157,7 +149,7 @@ START_TEST(bad_options_are_rejected)
     lf_context *ctx = lf_test_context(LF_BACKEND_REFERENCE);
     lf_dataset *ds = lf_test_blobs(ctx, 30, CLASSES, 1, 4, 4, 7);
     lf_model *m = new_model(ctx, 3);
-    float *before = params_of(m);
+    float *before = lf_test_params(m);
     struct { const char *field; lf_status want; lf_train_options o; } cases[8];
     const lf_train_options init = LF_TRAIN_OPTIONS_INIT;
     for (int i = 0; i < 8; i++)
@@ -262,13 +254,13 @@ START_TEST(schedule_drives_training)
     o.milestones[0] = 1;
     o.gamma = 1e-30;
     ck_assert_lf_ok(lf_model_train(two, ds, &o, NULL));
-    float *p1 = params_of(one);
+    float *p1 = lf_test_params(one);
     assert_params_equal(two, p1);
     /* while the constant schedule keeps moving */
     o.schedule = LF_LR_CONSTANT;
     lf_model *moving = new_model(ctx, 4);
     ck_assert_lf_ok(lf_model_train(moving, ds, &o, NULL));
-    float *pm = params_of(moving);
+    float *pm = lf_test_params(moving);
     ck_assert(memcmp(p1, pm, lf_model_num_params(one) * sizeof *p1) != 0);
     free(p1);
     free(pm);
@@ -285,7 +277,7 @@ START_TEST(divergence_is_reported_and_undone)
     lf_context *ctx = lf_test_context(LF_BACKEND_REFERENCE);
     lf_dataset *ds = lf_test_blobs(ctx, 120, CLASSES, 1, 4, 4, 9);
     lf_model *m = new_model(ctx, 5);
-    float *before = params_of(m);
+    float *before = lf_test_params(m);
     lf_train_options o = LF_TRAIN_OPTIONS_INIT;
     o.epochs = 2;
     o.batch_size = 40;
@@ -309,7 +301,7 @@ START_TEST(dataset_must_fit)
     lf_model *m = new_model(ctx, 6);
     lf_dataset *more_classes = lf_test_blobs(ctx, 20, CLASSES + 2, 1, 4, 4, 1);
     lf_dataset *flat = lf_test_blobs(ctx, 20, CLASSES, 1, 1, 16, 1);   /* 16 values: fits the MLP */
-    float *before = params_of(m);
+    float *before = lf_test_params(m);
     ck_assert_lf_status(lf_model_train(m, more_classes, NULL, NULL), LF_E_SHAPE);
     assert_params_equal(m, before);
     lf_train_options o = LF_TRAIN_OPTIONS_INIT;
