@@ -28,6 +28,9 @@ static lf_status validate_labels(const int32_t *labels, size_t n, int32_t *num_c
         if (*num_classes > 0 && labels[i] >= *num_classes)
             return lf__error(LF_E_FORMAT, "%s: sample %zu has label %d, not below the class count %d",
                              source, i, (int)labels[i], (int)*num_classes);
+        if (labels[i] == INT32_MAX)   /* the class count, label + 1, would not fit an int32 */
+            return lf__error(LF_E_FORMAT, "%s: sample %zu has the label %d, too large for a class "
+                             "count", source, i, (int)labels[i]);
         if (labels[i] > max)
             max = labels[i];
     }
