@@ -125,6 +125,42 @@ static inline lf_dataset *lf_test_random_labels(lf_context *ctx, size_t n, int32
     return ds;
 }
 
+/* A model of arch trained on ds the way the method tests start: batch 32, lr 0.05, `schedule`
+ * (an lf_lr_schedule). */
+static inline lf_model *lf_test_trained(lf_context *ctx, const char *arch, const lf_dataset *ds,
+                                        int epochs, int32_t schedule)
+{
+    lf_model_config cfg = LF_MODEL_CONFIG_INIT;
+    ck_assert_lf_ok(lf_model_config_from_dataset(&cfg, ds));
+    lf_model *m = NULL;
+    ck_assert_lf_ok(lf_model_create(&m, ctx, arch, &cfg));
+    lf_train_options t = LF_TRAIN_OPTIONS_INIT;
+    t.epochs = epochs;
+    t.batch_size = 32;
+    t.lr = 0.05;
+    t.schedule = schedule;
+    ck_assert_lf_ok(lf_model_train(m, ds, &t, NULL));
+    return m;
+}
+
+/* Forget specs of the method tests: a uniform fraction (split seed 7), or one class. */
+static inline lf_forget_spec lf_test_random_spec(double fraction)
+{
+    lf_forget_spec s = LF_FORGET_SPEC_INIT;
+    s.kind = LF_FORGET_RANDOM;
+    s.fraction = fraction;
+    s.seed = 7;
+    return s;
+}
+
+static inline lf_forget_spec lf_test_class_spec(int32_t c)
+{
+    lf_forget_spec s = LF_FORGET_SPEC_INIT;
+    s.kind = LF_FORGET_CLASS;
+    s.forget_class = c;
+    return s;
+}
+
 /* The value of a method-specific figure of an unlearn result; fails the test when absent. */
 static inline double lf_test_figure(const lf_unlearn_result *r, const char *name)
 {

@@ -4,7 +4,13 @@
  *
  * Conventions (llm.c style):
  *  - Every pointer argument of an operation is backend memory (host memory for reference/cpu,
- *    device memory for cuda) unless its name ends in _host.
+ *    device memory for cuda) unless its name ends in _host; the shape descriptors
+ *    (lf__conv2d_shape, lf__gemm_batch) are host structs, read during the call.
+ *  - Operations may run asynchronously (in call order) except where the host sees the data:
+ *    mem_upload and every *_host input have been read, and mem_download and every *_host result
+ *    are complete, when they return (core uploads from stack variables and frees host buffers
+ *    right after).
+ *  - mem_alloc may be asked for 0 bytes and must still return a block (or an error).
  *  - Outputs come first; shapes are explicit int64_t; arrays are row-major / NCHW, contiguous.
  *  - Activation gradients (dx) are overwritten; parameter gradients (dW, db) are accumulated
  *    (+=), so the caller zeroes them once per step.
@@ -247,6 +253,10 @@ typedef struct lf__backend {
 const lf__backend_iface *lf__backend_find(int32_t kind);
 const lf__backend_iface *lf__backend_reference_iface(void);
 const lf__backend_iface *lf__backend_cpu_iface(void);       /* NULL when built without OpenBLAS */
+/* The CUDA module's table, loaded on first call (cuda_loader.c); NULL when it is not built or
+ * cannot be loaded, and then lf__backend_cuda_unavailable() says why. */
+const lf__backend_iface *lf__backend_cuda_iface(void);
+const char              *lf__backend_cuda_unavailable(void);
 
 /* Calls op on ctx's backend, returning LF_E_UNSUPPORTED (naming the op) when it is NULL:
  *   LF__TRY(LF__BE(ctx, gemm, 0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n)); */

@@ -8,6 +8,7 @@ const lf__backend_iface *lf__backend_find(int32_t kind)
     switch (kind) {
     case LF_BACKEND_REFERENCE: b = lf__backend_reference_iface(); break;
     case LF_BACKEND_CPU:       b = lf__backend_cpu_iface(); break;
+    case LF_BACKEND_CUDA:      b = lf__backend_cuda_iface(); break;
     default:                   b = NULL; break;
     }
     /* a table from another interface version would read past its end */

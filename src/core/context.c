@@ -34,12 +34,16 @@ static lf_status resolve_backend(int32_t requested, const lf__backend_iface **ou
         return lf__error(LF_E_INVALID_ARG, "lf_context_create: backend %d is not an lf_backend_kind",
                          (int)requested);
     const lf__backend_iface *b = lf__backend_find(requested);
+    if (!b && requested == LF_BACKEND_CUDA)
+        return lf__error(LF_E_UNSUPPORTED, "lf_context_create: backend 'cuda' is not available: %s",
+                         lf__backend_cuda_unavailable());
     if (!b)
         return lf__error(LF_E_UNSUPPORTED, "lf_context_create: backend '%s' is not built into this library",
                          lf_backend_name((lf_backend_kind)requested));
     if (!b->probe())
-        return lf__error(LF_E_UNSUPPORTED, "lf_context_create: backend '%s' is not usable on this machine",
-                         b->name);
+        return lf__error(LF_E_UNSUPPORTED, "lf_context_create: backend '%s' is not usable on this machine%s%s",
+                         b->name, requested == LF_BACKEND_CUDA ? ": " : "",
+                         requested == LF_BACKEND_CUDA ? lf__backend_cuda_unavailable() : "");
     *out = b;
     return LF_OK;
 }

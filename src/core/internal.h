@@ -10,12 +10,7 @@
 
 #include "libforget/context.h"
 #include "backends/backend.h"
-
-#if defined(__GNUC__)
-#  define LF__PRINTF(fmt_idx, args_idx) __attribute__((format(printf, fmt_idx, args_idx)))
-#else
-#  define LF__PRINTF(fmt_idx, args_idx)
-#endif
+#include "core/error.h"
 
 struct lf_context {
     lf_context_options opts;      /* the caller's options, defaults filled in */
@@ -33,14 +28,6 @@ struct lf_context {
  * safe to call from several threads at once. */
 void lf__context_retain(lf_context *ctx);
 void lf__context_release(lf_context *ctx);
-
-/* Sets the calling thread's detail message (printf-style) and returns status, so failures read
- * `return lf__error(LF_E_FORMAT, "%s: offset %zu: bad magic", path, off);`. */
-lf_status lf__error(lf_status status, const char *fmt, ...) LF__PRINTF(2, 3);
-lf_status lf__error_v(lf_status status, const char *fmt, va_list ap);
-/* Prefixes the current detail message with "<prefix>: " (adds context while unwinding). */
-void      lf__error_prefix(const char *fmt, ...) LF__PRINTF(1, 2);
-void      lf__error_clear(void);
 
 /* Logs through the context's callback when level >= its threshold; ctx may be NULL (no-op). */
 void lf__log(const lf_context *ctx, lf_log_level level, const char *fmt, ...) LF__PRINTF(3, 4);
@@ -67,11 +54,6 @@ lf_status lf__copy_struct_in(void *dst, size_t dst_size, const void *src, size_t
  * struct_size is kept. LF_E_ABI if the caller's struct_size < 8 or not a multiple of 4. */
 lf_status lf__copy_struct_out(void *dst, const void *src, size_t src_size, const char *what);
 
-/* Guards for public entry points. */
-#define LF__CHECK_ARG(cond, ...) \
-    do { if (!(cond)) return lf__error(LF_E_INVALID_ARG, __VA_ARGS__); } while (0)
-#define LF__TRY(expr) \
-    do { lf_status lf__st_ = (expr); if (lf__st_ != LF_OK) return lf__st_; } while (0)
 
 /* Milliseconds-resolution monotonic clock in seconds. */
 double lf__now_seconds(void);

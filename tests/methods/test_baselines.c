@@ -14,29 +14,14 @@ static lf_dataset *random_labels(size_t n, unsigned long long seed)
     return lf_test_random_labels(ctx, n, CLASSES, SIDE, seed);
 }
 
-static lf_model *trained(const lf_dataset *ds, int epochs)
-{
-    lf_model_config cfg = LF_MODEL_CONFIG_INIT;
-    ck_assert_lf_ok(lf_model_config_from_dataset(&cfg, ds));
-    lf_model *m = NULL;
-    ck_assert_lf_ok(lf_model_create(&m, ctx, "mlp", &cfg));
-    lf_train_options t = LF_TRAIN_OPTIONS_INIT;
-    t.epochs = epochs;
-    t.batch_size = 32;
-    t.lr = 0.05;
-    t.schedule = LF_LR_COSINE;
-    ck_assert_lf_ok(lf_model_train(m, ds, &t, NULL));
-    return m;
-}
-
 static void setup(void)
 {
     ctx = lf_test_context(LF_BACKEND_AUTO);
     train = random_labels(N_TRAIN, 1234);
     holdout = random_labels(N_HOLD, 99);
-    memoriser = trained(train, 150);
+    memoriser = lf_test_trained(ctx, "mlp", train, 150, LF_LR_COSINE);
     blobs = lf_test_blobs(ctx, 160, CLASSES, 1, SIDE, SIDE, 5);
-    blob_model = trained(blobs, 5);
+    blob_model = lf_test_trained(ctx, "mlp", blobs, 5, LF_LR_COSINE);
 }
 
 static void teardown(void)
@@ -47,15 +32,6 @@ static void teardown(void)
     lf_dataset_destroy(holdout);
     lf_dataset_destroy(train);
     lf_context_destroy(ctx);
-}
-
-static lf_forget_spec random_spec(double fraction)
-{
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_RANDOM;
-    s.fraction = fraction;
-    s.seed = 7;
-    return s;
 }
 
 static lf_request *request(const char *method, const lf_dataset *ds, lf_forget_spec spec)
@@ -105,7 +81,7 @@ static void assert_same_params(const lf_model *a, const lf_model *b)
 
 START_TEST(retrain_never_saw_the_forget_set)
 {
-    lf_forget_spec spec = random_spec(0.2);
+    lf_forget_spec spec = lf_test_random_spec(0.2);
     lf_dataset *retain, *forget;
     split(train, spec, &retain, &forget);
     /* the original memorised its train set, forget samples included */
@@ -134,9 +110,7 @@ END_TEST
 
 START_TEST(retrain_class_wise_knows_nothing_of_the_class)
 {
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_CLASS;
-    s.forget_class = 2;
+    lf_forget_spec s = lf_test_class_spec(2);
     lf_request *req = request("retrain", blobs, s);
     ck_assert_lf_ok(lf_request_set_int(req, "epochs", 5));
     ck_assert_lf_ok(lf_request_set_int(req, "batch", 32));
@@ -156,7 +130,7 @@ END_TEST
 
 START_TEST(ft_keeps_retain_accuracy)
 {
-    lf_forget_spec spec = random_spec(0.1);
+    lf_forget_spec spec = lf_test_random_spec(0.1);
     lf_request *req = request("ft", blobs, spec);
     ck_assert_lf_ok(lf_request_set_int(req, "epochs", 2));
     lf_model *out = NULL;
@@ -173,7 +147,7 @@ END_TEST
 
 START_TEST(ga_raises_the_forget_loss)
 {
-    lf_forget_spec spec = random_spec(0.2);
+    lf_forget_spec spec = lf_test_random_spec(0.2);
     lf_request *req = request("ga", train, spec);
     ck_assert_lf_ok(lf_request_set_double(req, "lr", 0.1));
     ck_assert_lf_ok(lf_request_set_int(req, "epochs", 5));
@@ -194,7 +168,7 @@ END_TEST
 
 START_TEST(ga_divergence_is_reported)
 {
-    lf_request *req = request("ga", train, random_spec(0.2));
+    lf_request *req = request("ga", train, lf_test_random_spec(0.2));
     ck_assert_lf_ok(lf_request_set_double(req, "lr", 10));
     ck_assert_lf_ok(lf_request_set_int(req, "epochs", 200));
     lf_model *out = (lf_model *)1;
@@ -218,7 +192,7 @@ START_TEST(input_untouched_and_deterministic)
     const char *method = lf_method_name((size_t)_i);
     lf_model *before = NULL;
     ck_assert_lf_ok(lf_model_clone(&before, blob_model));
-    lf_request *req = request(method, blobs, random_spec(0.1));
+    lf_request *req = request(method, blobs, lf_test_random_spec(0.1));
     set_int_if_present(req, "epochs", 1);
     lf_model *a = NULL, *b = NULL;
     ck_assert_lf_ok(lf_unlearn(req, blob_model, &a, NULL));
@@ -246,7 +220,7 @@ START_TEST(abort_leaves_no_model)
     const char *method = lf_method_name((size_t)_i);
     lf_model *before = NULL;
     ck_assert_lf_ok(lf_model_clone(&before, blob_model));
-    lf_request *req = request(method, blobs, random_spec(0.5));
+    lf_request *req = request(method, blobs, lf_test_random_spec(0.5));
     set_int_if_present(req, "batch", 8);
     ck_assert_lf_ok(lf_request_set_progress(req, abort_at_second_step, NULL));
     lf_model *out = (lf_model *)1;
@@ -263,9 +237,7 @@ START_TEST(empty_forget_class_is_an_error)
     /* class 3 of a 4-class model has no samples in a set built of classes 0..2 */
     lf_dataset *three = NULL;
     ck_assert_lf_ok(lf_dataset_without_class(&three, blobs, 3));
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_CLASS;
-    s.forget_class = 3;
+    lf_forget_spec s = lf_test_class_spec(3);
     lf_request *req = request("ft", three, s);
     lf_model *out = (lf_model *)1;
     ck_assert_lf_status(lf_unlearn(req, blob_model, &out, NULL), LF_E_INVALID_ARG);

@@ -190,30 +190,15 @@ static lf_dataset *random_labels(size_t n, unsigned long long seed)
     return lf_test_random_labels(ctx, n, CLASSES, SIDE, seed);
 }
 
-static lf_model *trained(const char *arch, const lf_dataset *ds, int epochs)
-{
-    lf_model_config cfg = LF_MODEL_CONFIG_INIT;
-    ck_assert_lf_ok(lf_model_config_from_dataset(&cfg, ds));
-    lf_model *m = NULL;
-    ck_assert_lf_ok(lf_model_create(&m, ctx, arch, &cfg));
-    lf_train_options t = LF_TRAIN_OPTIONS_INIT;
-    t.epochs = epochs;
-    t.batch_size = 32;
-    t.lr = 0.05;
-    t.schedule = LF_LR_COSINE;
-    ck_assert_lf_ok(lf_model_train(m, ds, &t, NULL));
-    return m;
-}
-
 static void setup(void)
 {
     ctx = lf_test_context(LF_BACKEND_AUTO);
     train = random_labels(N_TRAIN, 1234);
     holdout = random_labels(N_HOLD, 99);
-    memoriser = trained("mlp", train, 150);
+    memoriser = lf_test_trained(ctx, "mlp", train, 150, LF_LR_COSINE);
     blobs = lf_test_blobs(ctx, 96, CLASSES, 1, 8, 8, 5);
     blobs_hold = lf_test_blobs(ctx, 48, CLASSES, 1, 8, 8, 6);
-    cnn = trained("convnet", blobs, 2);
+    cnn = lf_test_trained(ctx, "convnet", blobs, 2, LF_LR_COSINE);
 }
 
 static void teardown(void)
@@ -225,23 +210,6 @@ static void teardown(void)
     lf_dataset_destroy(holdout);
     lf_dataset_destroy(train);
     lf_context_destroy(ctx);
-}
-
-static lf_forget_spec random_spec(double fraction)
-{
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_RANDOM;
-    s.fraction = fraction;
-    s.seed = 7;
-    return s;
-}
-
-static lf_forget_spec class_spec(int32_t c)
-{
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_CLASS;
-    s.forget_class = c;
-    return s;
 }
 
 /* A dau request with test-sized settings, pinned so that the shipped defaults can move: 3
@@ -287,7 +255,7 @@ static double fresh_attacker_acc(const lf_model *m, lf_forget_spec spec)
 START_TEST(membership_leak_falls_and_the_input_is_untouched)
 {
     float *before = lf_test_params(memoriser);
-    lf_request *req = dau_request(train, holdout, random_spec(0.2));
+    lf_request *req = dau_request(train, holdout, lf_test_random_spec(0.2));
     ck_assert_lf_ok(lf_request_set_int(req, "epochs", 10));
     lf_model *out = NULL;
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
@@ -304,14 +272,14 @@ START_TEST(membership_leak_falls_and_the_input_is_untouched)
     double pre = lf_test_figure(&r, "dau.pretrain_acc");
     ck_assert_msg(pre > 0.75, "pre-trained attacker accuracy %g", pre);
 
-    double leak0 = fresh_attacker_acc(memoriser, random_spec(0.2));
-    double leak1 = fresh_attacker_acc(out, random_spec(0.2));
+    double leak0 = fresh_attacker_acc(memoriser, lf_test_random_spec(0.2));
+    double leak1 = fresh_attacker_acc(out, lf_test_random_spec(0.2));
     ck_assert_msg(leak0 > 0.75, "the memoriser's forget set looks unseen already (%g)", leak0);
     ck_assert_msg(leak1 < leak0 - 0.15, "fresh attacker accuracy %g after dau, %g before", leak1,
                   leak0);
 
     lf_dataset *retain = NULL, *forget = NULL;
-    lf_forget_spec spec = random_spec(0.2);
+    lf_forget_spec spec = lf_test_random_spec(0.2);
     ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
     double ra0 = lf_test_accuracy(memoriser, retain), ra1 = lf_test_accuracy(out, retain);
     ck_assert_msg(ra1 >= ra0 - 0.1, "retain accuracy %g after dau, %g before", ra1, ra0);
@@ -332,7 +300,7 @@ START_TEST(same_seed_same_model)
     float *b[3];
     size_t nb = 0;
     for (int k = 0; k < 3; k++) {
-        lf_request *req = dau_request(blobs, blobs_hold, random_spec(0.25));
+        lf_request *req = dau_request(blobs, blobs_hold, lf_test_random_spec(0.25));
         ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 20));
         if (k == 2)
             ck_assert_lf_ok(lf_request_set_seed(req, 4));
@@ -358,7 +326,7 @@ END_TEST
 /* The parameters of a dau run on blobs with B = 32 and the given side_batch cap. */
 static float *run_with_side_batch(int64_t side_batch)
 {
-    lf_request *req = dau_request(blobs, blobs_hold, random_spec(0.25));
+    lf_request *req = dau_request(blobs, blobs_hold, lf_test_random_spec(0.25));
     ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 20));
     ck_assert_lf_ok(lf_request_set_int(req, "dau.side_batch", side_batch));
     lf_model *out = NULL;
@@ -404,7 +372,7 @@ static int count_progress(void *user, const lf_progress *p)
 /* Class-wise: β = 0 after T_s steps, and the attacker stops with it. */
 START_TEST(classwise_schedule_stops_the_attacker)
 {
-    lf_request *req = dau_request(blobs, blobs_hold, class_spec(1));
+    lf_request *req = dau_request(blobs, blobs_hold, lf_test_class_spec(1));
     ck_assert_lf_ok(lf_request_set_int(req, "dau.stop_iter", 3));
     ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 10));
     ck_assert_lf_ok(lf_request_set_int(req, "batch", 16));
@@ -427,7 +395,7 @@ START_TEST(classwise_schedule_stops_the_attacker)
     /* the repair schedule acts after T_s only: cosine and constant part ways there */
     float *after[2];
     for (int k = 0; k < 2; k++) {
-        req = dau_request(blobs, blobs_hold, class_spec(1));
+        req = dau_request(blobs, blobs_hold, lf_test_class_spec(1));
         ck_assert_lf_ok(lf_request_set_int(req, "dau.stop_iter", 3));
         ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 10));
         ck_assert_lf_ok(lf_request_set_int(req, "batch", 16));
@@ -441,7 +409,7 @@ START_TEST(classwise_schedule_stops_the_attacker)
     free(after[0]), free(after[1]);
 
     /* T_s past half the run (30 of 10 steps): the second half still repairs */
-    req = dau_request(blobs, blobs_hold, class_spec(1));
+    req = dau_request(blobs, blobs_hold, lf_test_class_spec(1));
     ck_assert_lf_ok(lf_request_set_int(req, "dau.stop_iter", 30));
     ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 10));
     ck_assert_lf_ok(lf_request_set_int(req, "batch", 16));
@@ -459,7 +427,7 @@ START_TEST(abort_and_missing_holdout)
 {
     const int64_t stops[2] = { 5, 25 };   /* during pre-training, during unlearning */
     for (int k = 0; k < 2; k++) {
-        lf_request *req = dau_request(blobs, blobs_hold, random_spec(0.25));
+        lf_request *req = dau_request(blobs, blobs_hold, lf_test_random_spec(0.25));
         ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 20));
         counter c = { 0 };
         c.stop_at = stops[k];
@@ -470,7 +438,7 @@ START_TEST(abort_and_missing_holdout)
         ck_assert_int_eq(c.calls, stops[k]);
         lf_request_destroy(req);
     }
-    lf_request *req = dau_request(blobs, NULL, random_spec(0.25));
+    lf_request *req = dau_request(blobs, NULL, lf_test_random_spec(0.25));
     lf_model *out = NULL;
     ck_assert_lf_status(lf_unlearn(req, cnn, &out, NULL), LF_E_STATE);
     ck_assert_ptr_null(out);

@@ -9,26 +9,12 @@ static lf_context *ctx;
 static lf_dataset *blobs;
 static lf_model *mlp, *sparse_cnn;
 
-static lf_model *trained(const char *arch, const lf_dataset *ds, int epochs)
-{
-    lf_model_config cfg = LF_MODEL_CONFIG_INIT;
-    ck_assert_lf_ok(lf_model_config_from_dataset(&cfg, ds));
-    lf_model *m = NULL;
-    ck_assert_lf_ok(lf_model_create(&m, ctx, arch, &cfg));
-    lf_train_options t = LF_TRAIN_OPTIONS_INIT;
-    t.epochs = epochs;
-    t.batch_size = 32;
-    t.lr = 0.05;
-    ck_assert_lf_ok(lf_model_train(m, ds, &t, NULL));
-    return m;
-}
-
 static void setup(void)
 {
     ctx = lf_test_context(LF_BACKEND_AUTO);
     blobs = lf_test_blobs(ctx, 160, CLASSES, 1, SIDE, SIDE, 5);
-    mlp = trained("mlp", blobs, 5);
-    sparse_cnn = trained("convnet", blobs, 2);
+    mlp = lf_test_trained(ctx, "mlp", blobs, 5, LF_LR_CONSTANT);
+    sparse_cnn = lf_test_trained(ctx, "convnet", blobs, 2, LF_LR_CONSTANT);
     ck_assert_lf_ok(lf_model_prune(sparse_cnn, 0.5));
 }
 
@@ -38,15 +24,6 @@ static void teardown(void)
     lf_model_destroy(mlp);
     lf_dataset_destroy(blobs);
     lf_context_destroy(ctx);
-}
-
-static lf_forget_spec random_spec(void)
-{
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_RANDOM;
-    s.fraction = 0.1;
-    s.seed = 7;
-    return s;
 }
 
 static lf_request *request(const char *method, lf_forget_spec spec)
@@ -77,7 +54,7 @@ static size_t count_changed(const float *a, const float *b, size_t n)
 
 START_TEST(ff_alpha_zero_keeps_the_weights)
 {
-    lf_request *req = request("ff", random_spec());
+    lf_request *req = request("ff", lf_test_random_spec(0.1));
     ck_assert_lf_ok(lf_request_set_double(req, "alpha", 0.0));
     lf_model *out = unlearn(req, mlp, NULL);
     size_t n = lf_model_num_params(mlp);
@@ -94,9 +71,7 @@ END_TEST
  * around 0 (var 1e-4) whatever alpha; nothing else moves at alpha = 0. */
 START_TEST(ff_class_wise_resets_the_class_row)
 {
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_CLASS;
-    s.forget_class = 2;
+    lf_forget_spec s = lf_test_class_spec(2);
     lf_request *req = request("ff", s);
     ck_assert_lf_ok(lf_request_set_double(req, "alpha", 0.0));
     lf_model *out = unlearn(req, mlp, NULL);
@@ -138,7 +113,7 @@ START_TEST(ff_noise_keeps_pruned_weights_zero)
     double dist[2];
     const double alphas[2] = { 1e-7, 1e-5 };
     for (int k = 0; k < 2; k++) {
-        lf_request *req = request("ff", random_spec());
+        lf_request *req = request("ff", lf_test_random_spec(0.1));
         ck_assert_lf_ok(lf_request_set_double(req, "alpha", alphas[k]));
         lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
         lf_model *out = unlearn(req, sparse_cnn, &r);
@@ -166,7 +141,7 @@ END_TEST
 
 START_TEST(iu_cg_reduces_the_residual)
 {
-    lf_request *req = request("iu", random_spec());
+    lf_request *req = request("iu", lf_test_random_spec(0.1));
     ck_assert_lf_ok(lf_request_set_choice(req, "solver", "cg"));
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     lf_model *out = unlearn(req, mlp, &r);
@@ -195,7 +170,7 @@ END_TEST
 
 START_TEST(iu_alpha_zero_keeps_the_weights)
 {
-    lf_request *req = request("iu", random_spec());
+    lf_request *req = request("iu", lf_test_random_spec(0.1));
     ck_assert_lf_ok(lf_request_set_choice(req, "solver", "cg"));
     ck_assert_lf_ok(lf_request_set_double(req, "alpha", 0.0));
     ck_assert_lf_ok(lf_request_set_int(req, "iters", 2));
@@ -213,7 +188,7 @@ END_TEST
 /* The reference's loop runs over min(1001, n_r − 1) retain samples after the first. */
 START_TEST(iu_woodfisher_runs_the_reference_loop)
 {
-    lf_request *req = request("iu", random_spec());
+    lf_request *req = request("iu", lf_test_random_spec(0.1));
     ck_assert_lf_ok(lf_request_set_choice(req, "solver", "woodfisher"));
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
     lf_model *out = unlearn(req, mlp, &r);
@@ -235,7 +210,7 @@ START_TEST(iu_keeps_pruned_weights_zero)
 {
     const char *solver[2] = { "woodfisher", "cg" };
     for (int k = 0; k < 2; k++) {
-        lf_request *req = request("iu", random_spec());
+        lf_request *req = request("iu", lf_test_random_spec(0.1));
         ck_assert_lf_ok(lf_request_set_choice(req, "solver", solver[k]));
         ck_assert_lf_ok(lf_request_set_int(req, "iters", 3));
         ck_assert_lf_ok(lf_request_set_int(req, "subsample", 64));
@@ -276,7 +251,7 @@ START_TEST(l1sparse_shrinks_the_l1_norm)
     const char *method[3] = { "ft", "l1sparse", "l1sparse" };
     const double gamma[3] = { 0, 0, 1e-2 };
     for (int k = 0; k < 3; k++) {
-        lf_request *req = request(method[k], random_spec());
+        lf_request *req = request(method[k], lf_test_random_spec(0.1));
         ck_assert_lf_ok(lf_request_set_int(req, "epochs", 3));
         ck_assert_lf_ok(lf_request_set_int(req, "batch", 32));
         ck_assert_lf_ok(lf_request_set_double(req, "lr", 0.01));   /* the two defaults differ */

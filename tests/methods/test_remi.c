@@ -23,15 +23,7 @@ static void setup(void)
     ctx = lf_test_context(LF_BACKEND_AUTO);
     train = random_labels(N_TRAIN, 1234);
     holdout = random_labels(N_HOLD, 99);
-    lf_model_config cfg = LF_MODEL_CONFIG_INIT;
-    ck_assert_lf_ok(lf_model_config_from_dataset(&cfg, train));
-    ck_assert_lf_ok(lf_model_create(&memoriser, ctx, "mlp", &cfg));
-    lf_train_options t = LF_TRAIN_OPTIONS_INIT;
-    t.epochs = 150;
-    t.batch_size = 32;
-    t.lr = 0.05;
-    t.schedule = LF_LR_COSINE;
-    ck_assert_lf_ok(lf_model_train(memoriser, train, &t, NULL));
+    memoriser = lf_test_trained(ctx, "mlp", train, 150, LF_LR_COSINE);
 }
 
 static void teardown(void)
@@ -53,19 +45,10 @@ static lf_request *remi_request(lf_forget_spec spec)
     return req;
 }
 
-static lf_forget_spec random_spec(double fraction)
-{
-    lf_forget_spec s = LF_FORGET_SPEC_INIT;
-    s.kind = LF_FORGET_RANDOM;
-    s.fraction = fraction;
-    s.seed = 7;
-    return s;
-}
-
 START_TEST(gap_and_kl_fall_and_the_input_is_untouched)
 {
     float *before = lf_test_params(memoriser);
-    lf_request *req = remi_request(random_spec(0.2));
+    lf_request *req = remi_request(lf_test_random_spec(0.2));
     /* random labels leave nothing but memorisation, so any forgetting costs retain accuracy
      * beyond the default 2-point guard here: this test is about the terms, not the guard */
     ck_assert_lf_ok(lf_request_set_double(req, "remi.guard_points", 100));
@@ -94,7 +77,7 @@ START_TEST(gap_and_kl_fall_and_the_input_is_untouched)
     ck_assert_double_lt(lf_test_figure(&r, "remi.auc_after"), lf_test_figure(&r, "remi.auc_before"));
     ck_assert_double_eq(lf_test_figure(&r, "remi.converged"), 1.0);
     lf_dataset *retain = NULL, *forget = NULL;
-    lf_forget_spec spec = random_spec(0.2);
+    lf_forget_spec spec = lf_test_random_spec(0.2);
     ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
     ck_assert_double_ge(lf_test_accuracy(out, retain), 0.5);   /* chance is 0.25 */
     lf_dataset_destroy(retain);
@@ -110,7 +93,7 @@ END_TEST
  * and return the best checkpoint, which is still within the guard of the original. */
 START_TEST(guard_restores_the_best_checkpoint)
 {
-    lf_request *req = remi_request(random_spec(0.2));
+    lf_request *req = remi_request(lf_test_random_spec(0.2));
     ck_assert_lf_ok(lf_request_set_double(req, "lr", 10.0));
     lf_model *out = NULL;
     lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
@@ -121,7 +104,7 @@ START_TEST(guard_restores_the_best_checkpoint)
         ck_assert_lf_ok(st);
         ck_assert_double_eq(lf_test_figure(&r, "remi.guard_tripped"), 1.0);
         lf_dataset *retain = NULL, *forget = NULL;
-        lf_forget_spec spec = random_spec(0.2);
+        lf_forget_spec spec = lf_test_random_spec(0.2);
         ck_assert_lf_ok(lf_dataset_split_forget(&retain, &forget, train, &spec));
         ck_assert_double_ge(lf_test_accuracy(out, retain), lf_test_accuracy(memoriser, retain) - 0.05);
         lf_dataset_destroy(retain);
@@ -165,7 +148,7 @@ static int margin_scorer(void *user, const float *logits, const int32_t *labels,
 START_TEST(a_callers_approximator_is_used)
 {
     scorer_state s = { 0 };
-    lf_request *req = remi_request(random_spec(0.2));
+    lf_request *req = remi_request(lf_test_random_spec(0.2));
     ck_assert_lf_ok(lf_request_set_privacy_approximator(req, margin_scorer, &s));
     ck_assert_lf_ok(lf_request_set_int(req, "remi.max_steps", 20));
     lf_model *out = NULL;
@@ -216,7 +199,7 @@ START_TEST(misuse_is_refused)
     lf_request *req = NULL;
     ck_assert_lf_ok(lf_request_create(&req, ctx, "remi"));
     ck_assert_lf_ok(lf_request_set_train(req, train));
-    lf_forget_spec spec = random_spec(0.2);
+    lf_forget_spec spec = lf_test_random_spec(0.2);
     ck_assert_lf_ok(lf_request_set_forget(req, &spec));
     lf_model *out = NULL;
     ck_assert_lf_status(lf_unlearn(req, memoriser, &out, NULL), LF_E_STATE);   /* no holdout */

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "core/internal.h"
+#include "core/error.h"
 
 static inline lf_status check_count(const char *op, const char *what, int64_t n)
 {
