@@ -16,7 +16,6 @@
 
 #include "lf_config.h"
 #include "core/internal.h"
-#include "backends/reference/ref_kernels.h"
 #if LF_HAVE_CUDA
 #include "backends/cuda/cuda_module.h"
 #endif
@@ -29,11 +28,6 @@ static char why_not[512] = "the library was built without CUDA (nvcc and cuBLAS 
 static const lf__cuda_services services = {
     .version = LF__CUDA_SERVICES_VERSION,
     .error_v = lf__error_v,
-    .gemm_check = lf__ref_gemm_check,
-    .gemm_batched_check = lf__ref_gemm_batched_check,
-    .conv2d_check = lf__ref_conv2d_check,
-    .batchnorm_check = lf__ref_batchnorm_check,
-    .maxpool2d_check = lf__ref_maxpool2d_check,
 };
 
 /* dlopen path, or the failure appended to why_not */

@@ -5,7 +5,7 @@
  * took a fifth of the time. Small inputs stay on the calling thread: waking the pool costs
  * more than they do. */
 #include "core/internal.h"
-#include "backends/reference/ref_check.h"
+#include "backends/reference/ref_args.h"
 #include "backends/cpu/cpu_dnnl.h"
 #include "backends/cpu/cpu_ops.h"
 
@@ -19,9 +19,7 @@ int lf__cpu_threads_for(const void *priv, int64_t n)
 
 lf_status lf__cpu_relu_fwd(void *priv, float *y, const float *x, int64_t n)
 {
-    LF__TRY(check_count("relu_fwd", "n", n));
-    LF__TRY(check_ptr("relu_fwd", "y", y, n));
-    LF__TRY(check_ptr("relu_fwd", "x", x, n));
+    LF__TRY(lf__ref_relu_fwd_args(y, x, n));
     const int t = lf__cpu_threads_for(priv, n);
     /* x <= 0 is false for NaN, which passes through as in the reference (and -0 becomes +0) */
 #pragma omp parallel for simd num_threads(t) if (t > 1) schedule(static)
@@ -32,10 +30,7 @@ lf_status lf__cpu_relu_fwd(void *priv, float *y, const float *x, int64_t n)
 
 lf_status lf__cpu_relu_bwd(void *priv, float *dx, const float *dy, const float *y, int64_t n)
 {
-    LF__TRY(check_count("relu_bwd", "n", n));
-    LF__TRY(check_ptr("relu_bwd", "dx", dx, n));
-    LF__TRY(check_ptr("relu_bwd", "dy", dy, n));
-    LF__TRY(check_ptr("relu_bwd", "y", y, n));
+    LF__TRY(lf__ref_relu_bwd_args(dx, dy, y, n));
     const int t = lf__cpu_threads_for(priv, n);
 #pragma omp parallel for simd num_threads(t) if (t > 1) schedule(static)
     for (int64_t i = 0; i < n; i++) {
@@ -47,9 +42,7 @@ lf_status lf__cpu_relu_bwd(void *priv, float *dx, const float *dy, const float *
 
 lf_status lf__cpu_axpby(void *priv, float *y, float a, const float *x, float b, int64_t n)
 {
-    LF__TRY(check_count("axpby", "n", n));
-    LF__TRY(check_ptr("axpby", "y", y, n));
-    LF__TRY(check_ptr("axpby", "x", x, n));
+    LF__TRY(lf__ref_axpby_args(y, x, n));
     const int t = lf__cpu_threads_for(priv, n);
     if (b == 0.0f) {   /* y is not read */
 #pragma omp parallel for simd num_threads(t) if (t > 1) schedule(static)
@@ -75,11 +68,7 @@ static inline float pick(uint32_t mask, float a, float b)
 lf_status lf__cpu_sgd_step(void *priv, float *w, float *buf, const float *grad, int64_t n,
                            float lr, float momentum, float weight_decay, int first_step)
 {
-    LF__TRY(check_count("sgd_step", "n", n));
-    LF__TRY(check_ptr("sgd_step", "w", w, n));
-    LF__TRY(check_ptr("sgd_step", "grad", grad, n));
-    if (momentum != 0.0f)
-        LF__TRY(check_ptr("sgd_step", "buf", buf, n));
+    LF__TRY(lf__ref_sgd_step_args(w, buf, grad, n, momentum));
     /* the reference's torch.optim.SGD arithmetic, weight decay computed always and picked */
     const int t = lf__cpu_threads_for(priv, n);
     const uint32_t wd = weight_decay != 0.0f ? UINT32_MAX : 0;
@@ -115,9 +104,7 @@ lf_status lf__cpu_sgd_step(void *priv, float *w, float *buf, const float *grad, 
 
 lf_status lf__cpu_apply_mask(void *priv, float *x, const uint8_t *mask, int64_t n)
 {
-    LF__TRY(check_count("apply_mask", "n", n));
-    LF__TRY(check_ptr("apply_mask", "x", x, n));
-    LF__TRY(check_ptr("apply_mask", "mask", mask, n));
+    LF__TRY(lf__ref_apply_mask_args(x, mask, n));
     const int t = lf__cpu_threads_for(priv, n);
 #pragma omp parallel for simd num_threads(t) if (t > 1) schedule(static)
     for (int64_t i = 0; i < n; i++) {

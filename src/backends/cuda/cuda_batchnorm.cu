@@ -202,28 +202,6 @@ static unsigned plan_grid(const lf__chan_plan *p)
     return lf__sum_grid(p->c * p->parts);
 }
 
-/* The checks of batchnorm_fwd_train, under its own name as the reference's fused variant
- * calls it. */
-static lf_status fwd_train_check(float *y, float *save_mean, float *save_invstd, const float *x,
-                                 const float *gamma, const float *beta, int64_t n, int64_t c,
-                                 int64_t s)
-{
-    const char *op = "batchnorm_fwd_train";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    const int64_t count = n * s;
-    if (count < 2)   /* as PyTorch: one value per channel has no batch variance */
-        return lf__error(LF_E_SHAPE,
-                         "%s: training needs more than one value per channel (got %lld)", op,
-                         (long long)count);
-    LF__TRY(check_ptr(op, "x", x, c));
-    LF__TRY(check_ptr(op, "y", y, c));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "beta", beta, c));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, c));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, c));
-    return LF_OK;
-}
-
 static lf_status fwd_train(lf__cuda *cu, const char *op, bool relu, float *y, float *save_mean,
                            float *save_invstd, float *running_mean, float *running_var,
                            const float *x, const float *gamma, const float *beta, int64_t n,
@@ -262,7 +240,7 @@ extern "C" lf_status lf__cuda_batchnorm_fwd_train(void *priv, float *y, float *s
                                                   const float *gamma, const float *beta, int64_t n,
                                                   int64_t c, int64_t s, float momentum, float eps)
 {
-    LF__TRY(fwd_train_check(y, save_mean, save_invstd, x, gamma, beta, n, c, s));
+    LF__TRY(lf__ref_batchnorm_fwd_train_args(y, save_mean, save_invstd, x, gamma, beta, n, c, s));
     return fwd_train((lf__cuda *)priv, "batchnorm_fwd_train", false, y, save_mean, save_invstd,
                      running_mean, running_var, x, gamma, beta, n, c, s, momentum, eps);
 }
@@ -275,26 +253,10 @@ extern "C" lf_status lf__cuda_batchnorm_relu_fwd_train(void *priv, float *y, flo
                                                        float momentum, float eps)
 {
     const char *op = "batchnorm_relu_fwd_train";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
-    LF__TRY(fwd_train_check(y, save_mean, save_invstd, x, gamma, beta, n, c, s));
+    LF__TRY(lf__ref_batchnorm_relu_fwd_train_args(y, save_mean, save_invstd, x, gamma, beta, n, c,
+                                                  s));
     return fwd_train((lf__cuda *)priv, op, true, y, save_mean, save_invstd, running_mean,
                      running_var, x, gamma, beta, n, c, s, momentum, eps);
-}
-
-static lf_status fwd_eval_check(float *y, const float *x, const float *gamma, const float *beta,
-                                const float *running_mean, const float *running_var, int64_t n,
-                                int64_t c, int64_t s)
-{
-    const char *op = "batchnorm_fwd_eval";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "x", x, n * c * s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "beta", beta, c));
-    LF__TRY(check_ptr(op, "running_mean", running_mean, c));
-    LF__TRY(check_ptr(op, "running_var", running_var, c));
-    return LF_OK;
 }
 
 static lf_status fwd_eval(lf__cuda *cu, const char *op, bool relu, float *y, const float *x,
@@ -319,7 +281,7 @@ extern "C" lf_status lf__cuda_batchnorm_fwd_eval(void *priv, float *y, const flo
                                                  const float *running_var, int64_t n, int64_t c,
                                                  int64_t s, float eps)
 {
-    LF__TRY(fwd_eval_check(y, x, gamma, beta, running_mean, running_var, n, c, s));
+    LF__TRY(lf__ref_batchnorm_fwd_eval_args(y, x, gamma, beta, running_mean, running_var, n, c, s));
     return fwd_eval((lf__cuda *)priv, "batchnorm_fwd_eval", false, y, x, gamma, beta,
                     running_mean, running_var, n, c, s, eps);
 }
@@ -331,28 +293,10 @@ extern "C" lf_status lf__cuda_batchnorm_relu_fwd_eval(void *priv, float *y, cons
                                                       int64_t c, int64_t s, float eps)
 {
     const char *op = "batchnorm_relu_fwd_eval";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
-    LF__TRY(fwd_eval_check(y, x, gamma, beta, running_mean, running_var, n, c, s));
+    LF__TRY(lf__ref_batchnorm_relu_fwd_eval_args(y, x, gamma, beta, running_mean, running_var, n,
+                                                 c, s));
     return fwd_eval((lf__cuda *)priv, op, true, y, x, gamma, beta, running_mean, running_var, n,
                     c, s, eps);
-}
-
-static lf_status bwd_check(float *dx, float *dgamma, float *dbeta, const float *dy,
-                           const float *x, const float *gamma, const float *save_mean,
-                           const float *save_invstd, int64_t n, int64_t c, int64_t s)
-{
-    const char *op = "batchnorm_bwd";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "dx", dx, n * c * s));
-    LF__TRY(check_ptr(op, "dy", dy, n * c * s));
-    LF__TRY(check_ptr(op, "x", x, n * c * s));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "dgamma", dgamma, c));
-    LF__TRY(check_ptr(op, "dbeta", dbeta, c));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, c));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, c));
-    return LF_OK;
 }
 
 /* With N = n·s values per channel there is nothing to add or write when N·c == 0 (the
@@ -392,7 +336,8 @@ extern "C" lf_status lf__cuda_batchnorm_bwd(void *priv, float *dx, float *dgamma
                                             const float *save_mean, const float *save_invstd,
                                             int64_t n, int64_t c, int64_t s)
 {
-    LF__TRY(bwd_check(dx, dgamma, dbeta, dy, x, gamma, save_mean, save_invstd, n, c, s));
+    LF__TRY(lf__ref_batchnorm_bwd_args(dx, dgamma, dbeta, dy, x, gamma, save_mean, save_invstd, n,
+                                       c, s));
     return bwd((lf__cuda *)priv, "batchnorm_bwd", false, dx, dgamma, dbeta, dy, NULL, x, gamma,
                save_mean, save_invstd, n, c, s);
 }
@@ -404,12 +349,8 @@ extern "C" lf_status lf__cuda_batchnorm_relu_bwd(void *priv, float *dx, float *d
                                                  int64_t n, int64_t c, int64_t s)
 {
     const char *op = "batchnorm_relu_bwd";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "dx", dx, n * c * s));
-    LF__TRY(check_ptr(op, "dy", dy, n * c * s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
-    /* the reference runs relu_bwd then batchnorm_bwd on its result: the latter's checks */
-    LF__TRY(bwd_check(dx, dgamma, dbeta, dx, x, gamma, save_mean, save_invstd, n, c, s));
+    LF__TRY(lf__ref_batchnorm_relu_bwd_args(dx, dgamma, dbeta, dy, y, x, gamma, save_mean,
+                                            save_invstd, n, c, s));
     return bwd((lf__cuda *)priv, op, true, dx, dgamma, dbeta, dy, y, x, gamma, save_mean,
                save_invstd, n, c, s);
 }
@@ -422,15 +363,8 @@ extern "C" lf_status lf__cuda_batchnorm_bwd_eval(void *priv, float *dx, float *d
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "batchnorm_bwd_eval";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "dx", dx, n * c * s));
-    LF__TRY(check_ptr(op, "dy", dy, n * c * s));
-    LF__TRY(check_ptr(op, "x", x, n * c * s));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "dgamma", dgamma, c));
-    LF__TRY(check_ptr(op, "dbeta", dbeta, c));
-    LF__TRY(check_ptr(op, "running_mean", running_mean, c));
-    LF__TRY(check_ptr(op, "running_var", running_var, c));
+    LF__TRY(lf__ref_batchnorm_bwd_eval_args(dx, dgamma, dbeta, dy, x, gamma, running_mean,
+                                            running_var, n, c, s));
     if (n * c * s == 0)
         return LF_OK;
     const lf__chan_plan p = lf__chan_plan_make(n, c, s);

@@ -4,15 +4,17 @@
  *
  * The module (libforget-cuda.so) is loaded by libforget only when the CUDA backend is asked for
  * (cuda_loader.c), so a program that never chooses it never loads the CUDA libraries. Inside the
- * module, lf__error and the reference backend's shape checks (ref_kernels.h) forward to
- * libforget's own through the services table it was given (cuda_module.c): one error slot per
- * thread, and the very checks the reference applies, so every backend rejects the same inputs.
+ * module, lf__error forwards to libforget's through the services table it was given
+ * (cuda_module.c), so there is one error slot per thread; the argument checks are the
+ * reference's own (ref_args.c, compiled into the module), so every backend rejects the same
+ * inputs with the same message.
  *
  * Conventions for the op files (one op family per .cu file, llm.c / ggml-cuda style): each
  * operation is an extern "C" function with exactly the signature of its table entry; it checks
- * its arguments on the host, launches on the context's stream, and returns
- * lf__cuda_check(cudaGetLastError(), "op"). Nothing exits or aborts. Kernels use 64-bit
- * indices and grid-stride loops; reductions accumulate in double, as the reference does. */
+ * its arguments on the host (lf__ref_<op>_args first) before anything is written, launches on
+ * the context's stream, and returns lf__cuda_check(cudaGetLastError(), "op"). Nothing exits or
+ * aborts. Kernels use 64-bit indices and grid-stride loops; reductions accumulate in double, as
+ * the reference does. */
 #ifndef LF_BACKENDS_CUDA_CUDA_COMMON_H
 #define LF_BACKENDS_CUDA_CUDA_COMMON_H
 
@@ -29,9 +31,8 @@ extern "C" {
 #endif
 
 #include "backends/backend.h"
-#include "backends/reference/ref_check.h"     /* check_count, check_ptr, check_matrix */
-#include "backends/reference/ref_kernels.h"   /* the shared shape checks (forwarded) */
-#include "core/error.h"                       /* lf__error (forwarded), LF__TRY */
+#include "backends/reference/ref_args.h"   /* every op's argument checks */
+#include "core/error.h"                    /* lf__error (forwarded), LF__TRY */
 
 typedef struct lf__cuda {
     int            device;

@@ -177,10 +177,7 @@ extern "C" lf_status lf__cuda_conv2d_fwd(void *priv, float *y, const float *x, c
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "conv2d_fwd";
-    LF__TRY(lf__ref_conv2d_check(op, s));
-    LF__TRY(check_ptr(op, "y", y, s->n));
-    LF__TRY(check_ptr(op, "x", x, s->n));
-    LF__TRY(check_ptr(op, "w", w, 1));
+    LF__TRY(lf__ref_conv2d_fwd_args(y, x, w, s));
     if (s->n == 0)
         return LF_OK;
     conv_plan cp;
@@ -208,10 +205,7 @@ extern "C" lf_status lf__cuda_conv2d_bwd_data(void *priv, float *dx, const float
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "conv2d_bwd_data";
-    LF__TRY(lf__ref_conv2d_check(op, s));
-    LF__TRY(check_ptr(op, "dx", dx, s->n));
-    LF__TRY(check_ptr(op, "dy", dy, s->n));
-    LF__TRY(check_ptr(op, "w", w, 1));
+    LF__TRY(lf__ref_conv2d_bwd_data_args(dx, dy, w, s));
     if (s->n == 0)
         return LF_OK;
     conv_plan cp;
@@ -240,10 +234,7 @@ extern "C" lf_status lf__cuda_conv2d_bwd_weights(void *priv, float *dw, float *d
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "conv2d_bwd_weights";
-    LF__TRY(lf__ref_conv2d_check(op, s));
-    LF__TRY(check_ptr(op, "dw", dw, 1));
-    LF__TRY(check_ptr(op, "dy", dy, s->n));
-    LF__TRY(check_ptr(op, "x", x, s->n));
+    LF__TRY(lf__ref_conv2d_bwd_weights_args(dw, dy, x, s));
     if (s->n == 0)
         return LF_OK;
     conv_plan cp;

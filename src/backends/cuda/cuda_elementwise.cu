@@ -27,9 +27,7 @@ lf_status lf__cuda_bias_add_fwd(void *priv, float *y, const float *bias, int64_t
                                 int64_t cols)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_matrix("bias_add_fwd", rows, cols));
-    LF__TRY(check_ptr("bias_add_fwd", "y", y, rows * cols));
-    LF__TRY(check_ptr("bias_add_fwd", "bias", bias, cols));
+    LF__TRY(lf__ref_bias_add_fwd_args(y, bias, rows, cols));
     const int64_t total = rows * cols;
     if (total == 0)
         return LF_OK;
@@ -68,9 +66,7 @@ static __global__ void bias_bwd_kernel(float *dbias, const float *dy, int64_t ro
 lf_status lf__cuda_bias_bwd(void *priv, float *dbias, const float *dy, int64_t rows, int64_t cols)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_matrix("bias_bwd", rows, cols));
-    LF__TRY(check_ptr("bias_bwd", "dbias", dbias, cols));
-    LF__TRY(check_ptr("bias_bwd", "dy", dy, rows * cols));
+    LF__TRY(lf__ref_bias_bwd_args(dbias, dy, rows, cols));
     /* rows == 0 still runs: the reference rewrites dbias[c] as dbias[c] + 0.0 (−0 becomes +0) */
     if (cols == 0)
         return LF_OK;
@@ -92,9 +88,7 @@ static __global__ void axpby_kernel(float *y, float a, const float *x, float b, 
 lf_status lf__cuda_axpby(void *priv, float *y, float a, const float *x, float b, int64_t n)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("axpby", "n", n));
-    LF__TRY(check_ptr("axpby", "y", y, n));
-    LF__TRY(check_ptr("axpby", "x", x, n));
+    LF__TRY(lf__ref_axpby_args(y, x, n));
     if (n == 0)
         return LF_OK;
     axpby_kernel<<<lf__cuda_blocks(n), THREADS, 0, cu->stream>>>(y, a, x, b, n);
@@ -116,9 +110,7 @@ static __global__ void relu_fwd_kernel(float *y, const float *x, int64_t n)
 lf_status lf__cuda_relu_fwd(void *priv, float *y, const float *x, int64_t n)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("relu_fwd", "n", n));
-    LF__TRY(check_ptr("relu_fwd", "y", y, n));
-    LF__TRY(check_ptr("relu_fwd", "x", x, n));
+    LF__TRY(lf__ref_relu_fwd_args(y, x, n));
     if (n == 0)
         return LF_OK;
     relu_fwd_kernel<<<lf__cuda_blocks(n), THREADS, 0, cu->stream>>>(y, x, n);
@@ -135,10 +127,7 @@ static __global__ void relu_bwd_kernel(float *dx, const float *dy, const float *
 lf_status lf__cuda_relu_bwd(void *priv, float *dx, const float *dy, const float *y, int64_t n)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("relu_bwd", "n", n));
-    LF__TRY(check_ptr("relu_bwd", "dx", dx, n));
-    LF__TRY(check_ptr("relu_bwd", "dy", dy, n));
-    LF__TRY(check_ptr("relu_bwd", "y", y, n));
+    LF__TRY(lf__ref_relu_bwd_args(dx, dy, y, n));
     if (n == 0)
         return LF_OK;
     relu_bwd_kernel<<<lf__cuda_blocks(n), THREADS, 0, cu->stream>>>(dx, dy, y, n);
@@ -178,13 +167,8 @@ lf_status lf__cuda_normalize_fwd(void *priv, float *y, const float *x, const flo
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "normalize_fwd";
-    LF__TRY(check_matrix(op, n, channels));
-    LF__TRY(check_matrix(op, n * channels, spatial));
+    LF__TRY(lf__ref_normalize_fwd_args(y, x, mean_host, inv_std_host, n, channels, spatial));
     const int64_t total = n * channels * spatial;
-    LF__TRY(check_ptr(op, "y", y, total));
-    LF__TRY(check_ptr(op, "x", x, total));
-    LF__TRY(check_ptr(op, "mean_host", mean_host, channels));
-    LF__TRY(check_ptr(op, "inv_std_host", inv_std_host, channels));
     if (total == 0)
         return LF_OK;
     for (int64_t c0 = 0; c0 < channels; c0 += NORM_CHANNELS) {
@@ -212,9 +196,7 @@ static __global__ void apply_mask_kernel(float *x, const uint8_t *mask, int64_t 
 lf_status lf__cuda_apply_mask(void *priv, float *x, const uint8_t *mask, int64_t n)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("apply_mask", "n", n));
-    LF__TRY(check_ptr("apply_mask", "x", x, n));
-    LF__TRY(check_ptr("apply_mask", "mask", mask, n));
+    LF__TRY(lf__ref_apply_mask_args(x, mask, n));
     if (n == 0)
         return LF_OK;
     apply_mask_kernel<<<lf__cuda_blocks(n), THREADS, 0, cu->stream>>>(x, mask, n);
@@ -235,9 +217,7 @@ static __global__ void gelu_fwd_kernel(float *y, const float *x, int64_t n)
 lf_status lf__cuda_gelu_fwd(void *priv, float *y, const float *x, int64_t n)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("gelu_fwd", "n", n));
-    LF__TRY(check_ptr("gelu_fwd", "y", y, n));
-    LF__TRY(check_ptr("gelu_fwd", "x", x, n));
+    LF__TRY(lf__ref_gelu_fwd_args(y, x, n));
     if (n == 0)
         return LF_OK;
     gelu_fwd_kernel<<<lf__cuda_blocks(n), THREADS, 0, cu->stream>>>(y, x, n);
@@ -259,10 +239,7 @@ static __global__ void gelu_bwd_kernel(float *dx, const float *dy, const float *
 lf_status lf__cuda_gelu_bwd(void *priv, float *dx, const float *dy, const float *x, int64_t n)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("gelu_bwd", "n", n));
-    LF__TRY(check_ptr("gelu_bwd", "dx", dx, n));
-    LF__TRY(check_ptr("gelu_bwd", "dy", dy, n));
-    LF__TRY(check_ptr("gelu_bwd", "x", x, n));
+    LF__TRY(lf__ref_gelu_bwd_args(dx, dy, x, n));
     if (n == 0)
         return LF_OK;
     gelu_bwd_kernel<<<lf__cuda_blocks(n), THREADS, 0, cu->stream>>>(dx, dy, x, n);
@@ -309,12 +286,7 @@ lf_status lf__cuda_transpose(void *priv, float *y, const float *x, int64_t batch
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "transpose";
-    LF__TRY(check_matrix(op, rows, cols));
-    LF__TRY(check_matrix(op, batch, rows * cols));
-    LF__TRY(check_ptr(op, "y", y, batch * rows * cols));
-    LF__TRY(check_ptr(op, "x", x, batch * rows * cols));
-    if (y == x && batch * rows * cols > 0)
-        return lf__error(LF_E_INVALID_ARG, "%s: y may not be x", op);
+    LF__TRY(lf__ref_transpose_args(y, x, batch, rows, cols));
     if (batch * rows * cols == 0)
         return LF_OK;
     /* at most one tile per element, so the count is representable */

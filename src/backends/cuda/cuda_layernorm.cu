@@ -39,15 +39,7 @@ extern "C" lf_status lf__cuda_layernorm_fwd(void *priv, float *y, float *save_me
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "layernorm_fwd";
-    LF__TRY(check_matrix(op, rows, cols));
-    if (rows > 0 && cols < 1)
-        return lf__error(LF_E_SHAPE, "%s: a row needs at least one column", op);
-    LF__TRY(check_ptr(op, "y", y, rows * cols));
-    LF__TRY(check_ptr(op, "x", x, rows * cols));
-    LF__TRY(check_ptr(op, "gamma", gamma, cols));
-    LF__TRY(check_ptr(op, "beta", beta, cols));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, rows));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, rows));
+    LF__TRY(lf__ref_layernorm_fwd_args(y, save_mean, save_invstd, x, gamma, beta, rows, cols));
     if (rows == 0)
         return LF_OK;
     layernorm_fwd_kernel<<<lf__sum_grid(rows), LF__SUM_THREADS, 0, cu->stream>>>(
@@ -147,15 +139,8 @@ extern "C" lf_status lf__cuda_layernorm_bwd(void *priv, float *dx, float *dgamma
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "layernorm_bwd";
-    LF__TRY(check_matrix(op, rows, cols));
-    LF__TRY(check_ptr(op, "dx", dx, rows * cols));
-    LF__TRY(check_ptr(op, "dy", dy, rows * cols));
-    LF__TRY(check_ptr(op, "x", x, rows * cols));
-    LF__TRY(check_ptr(op, "gamma", gamma, cols));
-    LF__TRY(check_ptr(op, "dgamma", dgamma, cols));
-    LF__TRY(check_ptr(op, "dbeta", dbeta, cols));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, rows));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, rows));
+    LF__TRY(lf__ref_layernorm_bwd_args(dx, dgamma, dbeta, dy, x, gamma, save_mean, save_invstd,
+                                       rows, cols));
     if (rows == 0 || cols == 0)
         return LF_OK;
     /* Chunks of at least 64 rows, at most 1024 of them, and at most 32 MiB of partial sums. */

@@ -26,17 +26,7 @@ static unsigned warp_row_grid(int64_t rows)
     for (int64_t i = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) / WARP; i < (rows);     \
          i += (int64_t)gridDim.x * ROWS_PER_BLOCK)
 
-/* ---- argument checks ---- */
-
-/* As the reference's check_classes (ref_kernels.c). */
-static lf_status check_classes(const char *op, int64_t n, int64_t classes)
-{
-    LF__TRY(check_matrix(op, n, classes));
-    if (n > 0 && classes < 1)
-        return lf__error(LF_E_INVALID_ARG, "%s: classes = %lld, need at least 1", op,
-                         (long long)classes);
-    return LF_OK;
-}
+/* ---- the labels' range (the other checks are the reference's, ref_args.c) ---- */
 
 /* Labels are checked LABEL_CHUNK rows at a time, so a row's index within its chunk fits the
  * int32 flag. */
@@ -123,10 +113,7 @@ lf_status lf__cuda_softmax_xent_fwd(void *priv, float *loss, float *probs, const
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "softmax_xent_fwd";
-    LF__TRY(check_classes(op, n, classes));
-    LF__TRY(check_ptr(op, "loss", loss, n));
-    LF__TRY(check_ptr(op, "logits", logits, n * classes));
-    LF__TRY(check_ptr(op, "labels", labels, n));
+    LF__TRY(lf__ref_softmax_xent_fwd_args(loss, logits, labels, n, classes));
     if (n == 0)
         return LF_OK;
     /* all labels first, so a bad batch leaves the outputs untouched */
@@ -166,11 +153,7 @@ lf_status lf__cuda_softmax_xent_bwd(void *priv, float *dlogits, const float *pro
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "softmax_xent_bwd";
-    LF__TRY(check_classes(op, n, classes));
-    LF__TRY(check_ptr(op, "dlogits", dlogits, n * classes));
-    LF__TRY(check_ptr(op, "probs", probs, n * classes));
-    LF__TRY(check_ptr(op, "labels", labels, n));
-    LF__TRY(check_ptr(op, "weight_host", weight_host, n));
+    LF__TRY(lf__ref_softmax_xent_bwd_args(dlogits, probs, labels, weight_host, n, classes));
     if (n == 0)
         return LF_OK;
     LF__TRY(check_labels(cu, op, labels, n, classes));
@@ -202,9 +185,7 @@ lf_status lf__cuda_softmax_fwd(void *priv, float *probs, const float *logits, in
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "softmax_fwd";
-    LF__TRY(check_classes(op, n, classes));
-    LF__TRY(check_ptr(op, "probs", probs, n * classes));
-    LF__TRY(check_ptr(op, "logits", logits, n * classes));
+    LF__TRY(lf__ref_softmax_fwd_args(probs, logits, n, classes));
     if (n == 0)
         return LF_OK;
     softmax_fwd_kernel<<<warp_row_grid(n), THREADS, 0, cu->stream>>>(probs, logits, n, classes);
@@ -233,10 +214,7 @@ lf_status lf__cuda_softmax_bwd(void *priv, float *dx, const float *dy, const flo
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "softmax_bwd";
-    LF__TRY(check_matrix(op, rows, cols));
-    LF__TRY(check_ptr(op, "dx", dx, rows * cols));
-    LF__TRY(check_ptr(op, "dy", dy, rows * cols));
-    LF__TRY(check_ptr(op, "y", y, rows * cols));
+    LF__TRY(lf__ref_softmax_bwd_args(dx, dy, y, rows, cols));
     if (rows * cols == 0)
         return LF_OK;
     softmax_bwd_kernel<<<warp_row_grid(rows), THREADS, 0, cu->stream>>>(dx, dy, y, rows, cols);
@@ -297,10 +275,7 @@ lf_status lf__cuda_count_correct(void *priv, int64_t *out_host, const float *log
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "count_correct";
-    LF__TRY(check_classes(op, n, classes));
-    LF__TRY(check_ptr(op, "out_host", out_host, 1));
-    LF__TRY(check_ptr(op, "logits", logits, n * classes));
-    LF__TRY(check_ptr(op, "labels", labels, n));
+    LF__TRY(lf__ref_count_correct_args(out_host, logits, labels, n, classes));
     if (n == 0) {
         *out_host = 0;
         return LF_OK;

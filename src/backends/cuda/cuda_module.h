@@ -12,25 +12,15 @@
 
 #include "backends/backend.h"
 
-/* Bump when lf__cuda_services changes; the module refuses another version. */
-#define LF__CUDA_SERVICES_VERSION 1
+/* Bump when lf__cuda_services changes; the module refuses another version. (2: the argument
+ * checks left the table; the module compiles the reference's ref_args.c in.) */
+#define LF__CUDA_SERVICES_VERSION 2
 
-/* libforget's functions the module calls back: its thread-local error slot and the shape
- * checks of the reference backend (so every backend rejects the same inputs with the same
- * message). */
+/* libforget's functions the module calls back: its thread-local error slot, so a failure in
+ * the module reads back through lf_last_error_message like any other. */
 typedef struct lf__cuda_services {
     uint32_t version;   /* LF__CUDA_SERVICES_VERSION */
     lf_status (*error_v)(lf_status status, const char *fmt, va_list ap);
-    lf_status (*gemm_check)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                            const float *a, int64_t lda, const float *b, int64_t ldb,
-                            const float *c, int64_t ldc);
-    lf_status (*gemm_batched_check)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                                    const float *a, int64_t lda, const float *b, int64_t ldb,
-                                    const float *c, int64_t ldc, const lf__gemm_batch *batch);
-    lf_status (*conv2d_check)(const char *op, const lf__conv2d_shape *s);
-    lf_status (*batchnorm_check)(const char *op, int64_t n, int64_t c, int64_t s);
-    lf_status (*maxpool2d_check)(const char *op, int64_t n, int64_t c, int64_t h, int64_t w,
-                                 int64_t k);
 } lf__cuda_services;
 
 /* The module's entry point: its operation table, or NULL when services is NULL or of another

@@ -34,11 +34,7 @@ lf_status lf__cuda_sgd_step(void *priv, float *w, float *buf, const float *grad,
                             float lr, float momentum, float weight_decay, int first_step)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("sgd_step", "n", n));
-    LF__TRY(check_ptr("sgd_step", "w", w, n));
-    LF__TRY(check_ptr("sgd_step", "grad", grad, n));
-    if (momentum != 0.0f)
-        LF__TRY(check_ptr("sgd_step", "buf", buf, n));
+    LF__TRY(lf__ref_sgd_step_args(w, buf, grad, n, momentum));
     if (n == 0)
         return LF_OK;
     sgd_step_kernel<<<lf__cuda_blocks(n), THREADS, 0, cu->stream>>>(
@@ -74,17 +70,7 @@ lf_status lf__cuda_adam_step(void *priv, float *w, float *m, float *v, const flo
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "adam_step";
-    LF__TRY(check_count(op, "n", n));
-    LF__TRY(check_ptr(op, "w", w, n));
-    LF__TRY(check_ptr(op, "m", m, n));
-    LF__TRY(check_ptr(op, "v", v, n));
-    LF__TRY(check_ptr(op, "grad", grad, n));
-    if (step < 1)
-        return lf__error(LF_E_INVALID_ARG, "%s: step = %lld, the first step is 1", op,
-                         (long long)step);
-    if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
-        return lf__error(LF_E_INVALID_ARG, "%s: betas (%g, %g) are outside [0, 1)", op, beta1,
-                         beta2);
+    LF__TRY(lf__ref_adam_step_args(w, m, v, grad, n, beta1, beta2, step));
     if (n == 0)
         return LF_OK;
     /* the reference's scalars, on the host in double, rounded to float where they meet a tensor */

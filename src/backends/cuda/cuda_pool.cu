@@ -55,9 +55,7 @@ extern "C" lf_status lf__cuda_maxpool2d_fwd(void *priv, float *y, int32_t *idx, 
                                             int64_t n, int64_t c, int64_t h, int64_t w, int64_t k)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(lf__ref_maxpool2d_check("maxpool2d_fwd", n, c, h, w, k));
-    LF__TRY(check_ptr("maxpool2d_fwd", "x", x, n * c));
-    LF__TRY(check_ptr("maxpool2d_fwd", "y", y, n * c));
+    LF__TRY(lf__ref_maxpool2d_fwd_args(y, x, n, c, h, w, k));
     const int64_t total = n * c * (h / k) * (w / k);
     if (total == 0)
         return LF_OK;
@@ -72,10 +70,7 @@ extern "C" lf_status lf__cuda_maxpool2d_bwd(void *priv, float *dx, const float *
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "maxpool2d_bwd";
-    LF__TRY(lf__ref_maxpool2d_check(op, n, c, h, w, k));
-    LF__TRY(check_ptr(op, "dx", dx, n * c));
-    LF__TRY(check_ptr(op, "dy", dy, n * c));
-    LF__TRY(check_ptr(op, "idx", idx, n * c));
+    LF__TRY(lf__ref_maxpool2d_bwd_args(dx, dy, idx, n, c, h, w, k));
     if (n * c == 0)
         return LF_OK;
     const int64_t hw = h * w, plane_out = (h / k) * (w / k), total = n * c * plane_out;
@@ -137,11 +132,7 @@ extern "C" lf_status lf__cuda_avgpool_global_fwd(void *priv, float *y, const flo
                                                  int64_t c, int64_t s)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(lf__ref_batchnorm_check("avgpool_global_fwd", n, c, s));
-    if (s < 1)
-        return lf__error(LF_E_SHAPE, "avgpool_global_fwd: empty spatial size");
-    LF__TRY(check_ptr("avgpool_global_fwd", "x", x, n * c));
-    LF__TRY(check_ptr("avgpool_global_fwd", "y", y, n * c));
+    LF__TRY(lf__ref_avgpool_global_fwd_args(y, x, n, c, s));
     const int64_t planes = n * c;
     if (planes == 0)
         return LF_OK;
@@ -156,11 +147,7 @@ extern "C" lf_status lf__cuda_avgpool_global_bwd(void *priv, float *dx, const fl
                                                  int64_t n, int64_t c, int64_t s)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(lf__ref_batchnorm_check("avgpool_global_bwd", n, c, s));
-    if (s < 1)
-        return lf__error(LF_E_SHAPE, "avgpool_global_bwd: empty spatial size");
-    LF__TRY(check_ptr("avgpool_global_bwd", "dx", dx, n * c));
-    LF__TRY(check_ptr("avgpool_global_bwd", "dy", dy, n * c));
+    LF__TRY(lf__ref_avgpool_global_bwd_args(dx, dy, n, c, s));
     const int64_t total = n * c * s;
     if (total == 0)
         return LF_OK;

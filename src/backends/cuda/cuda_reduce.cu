@@ -37,9 +37,7 @@ lf_status lf__cuda_sum_squares(void *priv, double *out_host, const float *x, int
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "sum_squares";
-    LF__TRY(check_count(op, "n", n));
-    LF__TRY(check_ptr(op, "out_host", out_host, 1));
-    LF__TRY(check_ptr(op, "x", x, n));
+    LF__TRY(lf__ref_sum_squares_args(out_host, x, n));
     if (n == 0) {
         *out_host = 0.0;
         return LF_OK;
@@ -82,9 +80,7 @@ lf_status lf__cuda_count_nonfinite(void *priv, int64_t *out_host, const float *x
 {
     lf__cuda *cu = (lf__cuda *)priv;
     const char *op = "count_nonfinite";
-    LF__TRY(check_count(op, "n", n));
-    LF__TRY(check_ptr(op, "out_host", out_host, 1));
-    LF__TRY(check_ptr(op, "x", x, n));
+    LF__TRY(lf__ref_count_nonfinite_args(out_host, x, n));
     if (n == 0) {
         *out_host = 0;
         return LF_OK;

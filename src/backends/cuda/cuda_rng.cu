@@ -118,8 +118,7 @@ lf_status lf__cuda_rng_uniform(void *priv, float *out, int64_t n, uint64_t seed,
                                uint64_t offset, float lo, float hi)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("rng_uniform", "n", n));
-    LF__TRY(check_ptr("rng_uniform", "out", out, n));
+    LF__TRY(lf__ref_rng_uniform_args(out, n));
     if (n == 0)
         return LF_OK;
     const uniform_fill fill = { out, lo, hi - lo };
@@ -132,8 +131,7 @@ lf_status lf__cuda_rng_normal(void *priv, float *out, int64_t n, uint64_t seed, 
                               uint64_t offset, float mean, float std)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("rng_normal", "n", n));
-    LF__TRY(check_ptr("rng_normal", "out", out, n));
+    LF__TRY(lf__ref_rng_normal_args(out, n));
     if (n == 0)
         return LF_OK;
     const normal_fill fill = { out, mean, std };
@@ -146,14 +144,7 @@ lf_status lf__cuda_dropout(void *priv, float *y, const float *x, int64_t n, floa
                            uint64_t stream, uint64_t offset)
 {
     lf__cuda *cu = (lf__cuda *)priv;
-    LF__TRY(check_count("dropout", "n", n));
-    LF__TRY(check_ptr("dropout", "y", y, n));
-    LF__TRY(check_ptr("dropout", "x", x, n));
-    if (!(p >= 0.0f && p <= 1.0f))
-        return lf__error(LF_E_INVALID_ARG, "dropout: p = %g is outside [0, 1]", (double)p);
-    if ((uint64_t)n > UINT64_MAX - offset)
-        return lf__error(LF_E_INVALID_ARG, "dropout: offset %llu + %lld draws overflow",
-                         (unsigned long long)offset, (long long)n);
+    LF__TRY(lf__ref_dropout_args(y, x, n, p, offset));
     if (n == 0)
         return LF_OK;
     /* 1/(1 − p) in float, as torch's noise.div_(1 − p); unused when p == 1 (nothing is kept:

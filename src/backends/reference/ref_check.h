@@ -1,6 +1,5 @@
-/* Argument checks shared by the reference kernel files (ref_kernels.c, ref_conv.c, ref_norm.c,
- * ref_pool.c): each returns LF_OK or an error status whose message names the op and the
- * offending argument. */
+/* The building blocks of the operations' argument checks (ref_args.c): each returns LF_OK or
+ * an error status whose message names the op and the offending argument. */
 #ifndef LF_BACKENDS_REFERENCE_REF_CHECK_H
 #define LF_BACKENDS_REFERENCE_REF_CHECK_H
 

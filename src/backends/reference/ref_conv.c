@@ -5,36 +5,7 @@
 
 #include "core/internal.h"
 #include "backends/reference/ref_kernels.h"
-#include "backends/reference/ref_check.h"
-
-lf_status lf__ref_conv2d_check(const char *op, const lf__conv2d_shape *s)
-{
-    if (!s)
-        return lf__error(LF_E_INVALID_ARG, "%s: shape is NULL", op);
-    if (s->n < 0 || s->c_in < 1 || s->h_in < 1 || s->w_in < 1 || s->c_out < 1 || s->kh < 1 ||
-        s->kw < 1 || s->stride < 1 || s->pad < 0)
-        return lf__error(LF_E_SHAPE,
-                         "%s: bad sizes (n %lld, c_in %lld, %lldx%lld, c_out %lld, kernel "
-                         "%lldx%lld, stride %lld, pad %lld)",
-                         op, (long long)s->n, (long long)s->c_in, (long long)s->h_in,
-                         (long long)s->w_in, (long long)s->c_out, (long long)s->kh,
-                         (long long)s->kw, (long long)s->stride, (long long)s->pad);
-    /* every size below is far from overflowing once each factor is < 2^20 */
-    const int64_t lim = INT64_C(1) << 20;
-    if (s->c_in > lim || s->h_in > lim || s->w_in > lim || s->c_out > lim || s->kh > lim ||
-        s->kw > lim || s->pad > lim || s->n > INT32_MAX)
-        return lf__error(LF_E_INVALID_ARG, "%s: sizes too large", op);
-    if (s->h_in + 2 * s->pad < s->kh || s->w_in + 2 * s->pad < s->kw)
-        return lf__error(LF_E_SHAPE, "%s: kernel %lldx%lld is larger than the padded input", op,
-                         (long long)s->kh, (long long)s->kw);
-    int64_t h_out = (s->h_in + 2 * s->pad - s->kh) / s->stride + 1;
-    int64_t w_out = (s->w_in + 2 * s->pad - s->kw) / s->stride + 1;
-    if (s->h_out != h_out || s->w_out != w_out)
-        return lf__error(LF_E_SHAPE, "%s: output %lldx%lld, expected %lldx%lld", op,
-                         (long long)s->h_out, (long long)s->w_out, (long long)h_out,
-                         (long long)w_out);
-    return LF_OK;
-}
+#include "backends/reference/ref_args.h"
 
 /* Flat offsets of the four NCHW / OIHW tensors. */
 static inline int64_t x_at(const lf__conv2d_shape *s, int64_t n, int64_t c, int64_t h, int64_t w)
@@ -54,10 +25,7 @@ lf_status lf__ref_conv2d_fwd(void *priv, float *y, const float *x, const float *
                              const float *bias, const lf__conv2d_shape *s)
 {
     (void)priv;
-    LF__TRY(lf__ref_conv2d_check("conv2d_fwd", s));
-    LF__TRY(check_ptr("conv2d_fwd", "y", y, s->n));
-    LF__TRY(check_ptr("conv2d_fwd", "x", x, s->n));
-    LF__TRY(check_ptr("conv2d_fwd", "w", w, 1));
+    LF__TRY(lf__ref_conv2d_fwd_args(y, x, w, s));
     for (int64_t n = 0; n < s->n; n++)
         for (int64_t co = 0; co < s->c_out; co++)
             for (int64_t oh = 0; oh < s->h_out; oh++)
@@ -87,10 +55,7 @@ lf_status lf__ref_conv2d_bwd_data(void *priv, float *dx, const float *dy, const 
                                   const lf__conv2d_shape *s)
 {
     (void)priv;
-    LF__TRY(lf__ref_conv2d_check("conv2d_bwd_data", s));
-    LF__TRY(check_ptr("conv2d_bwd_data", "dx", dx, s->n));
-    LF__TRY(check_ptr("conv2d_bwd_data", "dy", dy, s->n));
-    LF__TRY(check_ptr("conv2d_bwd_data", "w", w, 1));
+    LF__TRY(lf__ref_conv2d_bwd_data_args(dx, dy, w, s));
     for (int64_t n = 0; n < s->n; n++)
         for (int64_t ci = 0; ci < s->c_in; ci++)
             for (int64_t ih = 0; ih < s->h_in; ih++)
@@ -120,10 +85,7 @@ lf_status lf__ref_conv2d_bwd_weights(void *priv, float *dw, float *dbias, const 
                                      const float *x, const lf__conv2d_shape *s)
 {
     (void)priv;
-    LF__TRY(lf__ref_conv2d_check("conv2d_bwd_weights", s));
-    LF__TRY(check_ptr("conv2d_bwd_weights", "dw", dw, 1));
-    LF__TRY(check_ptr("conv2d_bwd_weights", "dy", dy, s->n));
-    LF__TRY(check_ptr("conv2d_bwd_weights", "x", x, s->n));
+    LF__TRY(lf__ref_conv2d_bwd_weights_args(dw, dy, x, s));
     for (int64_t co = 0; co < s->c_out; co++) {
         for (int64_t ci = 0; ci < s->c_in; ci++)
             for (int64_t i = 0; i < s->kh; i++)

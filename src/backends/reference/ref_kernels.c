@@ -7,13 +7,13 @@
 #include "core/internal.h"
 #include "core/rng.h"
 #include "backends/reference/ref_kernels.h"
-#include "backends/reference/ref_check.h"
+#include "backends/reference/ref_args.h"
 
 /* Columns accumulated at once in double by gemm and bias_bwd: a stack buffer instead of a
  * hidden allocation, small enough to stay in L1. */
 enum { ACC_BLOCK = 256 };
 
-/* ---- argument checks ---- */
+/* ---- the check that reads data (the others are in ref_args.c) ---- */
 
 /* Every label in [0, classes): the losses index rows by label. */
 static lf_status check_labels(const char *op, const int32_t *labels, int64_t n, int64_t classes)
@@ -22,36 +22,6 @@ static lf_status check_labels(const char *op, const int32_t *labels, int64_t n, 
         if (labels[i] < 0 || labels[i] >= classes)
             return lf__error(LF_E_INVALID_ARG, "%s: row %lld: label %d is outside [0, %lld)", op,
                              (long long)i, (int)labels[i], (long long)classes);
-    return LF_OK;
-}
-
-static lf_status check_stride(const char *op, const char *what, int64_t ld, int64_t row_len)
-{
-    int64_t need = row_len > 1 ? row_len : 1;
-    if (ld < need)
-        return lf__error(LF_E_SHAPE, "%s: %s = %lld is less than the row length %lld", op, what,
-                         (long long)ld, (long long)need);
-    return LF_OK;
-}
-
-lf_status lf__ref_gemm_check(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                             const float *a, int64_t lda, const float *b, int64_t ldb,
-                             const float *c, int64_t ldc)
-{
-    LF__TRY(check_count("gemm", "m", m));
-    LF__TRY(check_count("gemm", "n", n));
-    LF__TRY(check_count("gemm", "k", k));
-    /* as stored: A is m×k (k×m transposed), B is k×n (n×k transposed), C is m×n */
-    LF__TRY(check_stride("gemm", "lda", lda, trans_a ? m : k));
-    LF__TRY(check_stride("gemm", "ldb", ldb, trans_b ? k : n));
-    LF__TRY(check_stride("gemm", "ldc", ldc, n));
-    int64_t a_rows = trans_a ? k : m, b_rows = trans_b ? n : k;
-    if ((a_rows > 0 && lda > INT64_MAX / a_rows) || (b_rows > 0 && ldb > INT64_MAX / b_rows) ||
-        (m > 0 && ldc > INT64_MAX / m))
-        return lf__error(LF_E_INVALID_ARG, "gemm: matrix extent overflows");
-    LF__TRY(check_ptr("gemm", "A", a, m > 0 && k > 0));
-    LF__TRY(check_ptr("gemm", "B", b, k > 0 && n > 0));
-    LF__TRY(check_ptr("gemm", "C", c, m > 0 && n > 0));
     return LF_OK;
 }
 
@@ -114,9 +84,7 @@ lf_status lf__ref_gemm(void *priv, int trans_a, int trans_b, int64_t m, int64_t 
 lf_status lf__ref_bias_add_fwd(void *priv, float *y, const float *bias, int64_t rows, int64_t cols)
 {
     (void)priv;
-    LF__TRY(check_matrix("bias_add_fwd", rows, cols));
-    LF__TRY(check_ptr("bias_add_fwd", "y", y, rows * cols));
-    LF__TRY(check_ptr("bias_add_fwd", "bias", bias, cols));
+    LF__TRY(lf__ref_bias_add_fwd_args(y, bias, rows, cols));
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < cols; j++)
             y[r * cols + j] += bias[j];
@@ -126,9 +94,7 @@ lf_status lf__ref_bias_add_fwd(void *priv, float *y, const float *bias, int64_t 
 lf_status lf__ref_bias_bwd(void *priv, float *dbias, const float *dy, int64_t rows, int64_t cols)
 {
     (void)priv;
-    LF__TRY(check_matrix("bias_bwd", rows, cols));
-    LF__TRY(check_ptr("bias_bwd", "dbias", dbias, cols));
-    LF__TRY(check_ptr("bias_bwd", "dy", dy, rows * cols));
+    LF__TRY(lf__ref_bias_bwd_args(dbias, dy, rows, cols));
     /* a block of columns at a time, walking dy row by row (cache-friendly), sums in double */
     double acc[ACC_BLOCK];
     for (int64_t j0 = 0; j0 < cols; j0 += ACC_BLOCK) {
@@ -149,9 +115,7 @@ lf_status lf__ref_bias_bwd(void *priv, float *dbias, const float *dy, int64_t ro
 lf_status lf__ref_axpby(void *priv, float *y, float a, const float *x, float b, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("axpby", "n", n));
-    LF__TRY(check_ptr("axpby", "y", y, n));
-    LF__TRY(check_ptr("axpby", "x", x, n));
+    LF__TRY(lf__ref_axpby_args(y, x, n));
     /* b == 0 overwrites y without reading it, like gemm's beta == 0 */
     for (int64_t i = 0; i < n; i++)
         y[i] = b != 0.0f ? a * x[i] + b * y[i] : a * x[i];
@@ -163,9 +127,7 @@ lf_status lf__ref_axpby(void *priv, float *y, float a, const float *x, float b, 
 lf_status lf__ref_relu_fwd(void *priv, float *y, const float *x, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("relu_fwd", "n", n));
-    LF__TRY(check_ptr("relu_fwd", "y", y, n));
-    LF__TRY(check_ptr("relu_fwd", "x", x, n));
+    LF__TRY(lf__ref_relu_fwd_args(y, x, n));
     /* NaN passes through (as in torch.relu) so divergence stays visible */
     for (int64_t i = 0; i < n; i++)
         y[i] = (x[i] > 0.0f || isnan(x[i])) ? x[i] : 0.0f;
@@ -175,10 +137,7 @@ lf_status lf__ref_relu_fwd(void *priv, float *y, const float *x, int64_t n)
 lf_status lf__ref_relu_bwd(void *priv, float *dx, const float *dy, const float *y, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("relu_bwd", "n", n));
-    LF__TRY(check_ptr("relu_bwd", "dx", dx, n));
-    LF__TRY(check_ptr("relu_bwd", "dy", dy, n));
-    LF__TRY(check_ptr("relu_bwd", "y", y, n));
+    LF__TRY(lf__ref_relu_bwd_args(dx, dy, y, n));
     for (int64_t i = 0; i < n; i++)
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
     return LF_OK;
@@ -189,13 +148,7 @@ lf_status lf__ref_normalize_fwd(void *priv, float *y, const float *x, const floa
                                 int64_t spatial)
 {
     (void)priv;
-    LF__TRY(check_matrix("normalize_fwd", n, channels));
-    LF__TRY(check_matrix("normalize_fwd", n * channels, spatial));
-    int64_t total = n * channels * spatial;
-    LF__TRY(check_ptr("normalize_fwd", "y", y, total));
-    LF__TRY(check_ptr("normalize_fwd", "x", x, total));
-    LF__TRY(check_ptr("normalize_fwd", "mean_host", mean_host, channels));
-    LF__TRY(check_ptr("normalize_fwd", "inv_std_host", inv_std_host, channels));
+    LF__TRY(lf__ref_normalize_fwd_args(y, x, mean_host, inv_std_host, n, channels, spatial));
     for (int64_t i = 0; i < n; i++)
         for (int64_t ch = 0; ch < channels; ch++) {
             int64_t base = (i * channels + ch) * spatial;
@@ -221,23 +174,11 @@ static void softmax_row_stats(const float *row, int64_t classes, double *max_out
     *sum_out = sum;
 }
 
-static lf_status check_classes(const char *op, int64_t n, int64_t classes)
-{
-    LF__TRY(check_matrix(op, n, classes));
-    if (n > 0 && classes < 1)
-        return lf__error(LF_E_INVALID_ARG, "%s: classes = %lld, need at least 1", op,
-                         (long long)classes);
-    return LF_OK;
-}
-
 lf_status lf__ref_softmax_xent_fwd(void *priv, float *loss, float *probs, const float *logits,
                                    const int32_t *labels, int64_t n, int64_t classes)
 {
     (void)priv;
-    LF__TRY(check_classes("softmax_xent_fwd", n, classes));
-    LF__TRY(check_ptr("softmax_xent_fwd", "loss", loss, n));
-    LF__TRY(check_ptr("softmax_xent_fwd", "logits", logits, n * classes));
-    LF__TRY(check_ptr("softmax_xent_fwd", "labels", labels, n));
+    LF__TRY(lf__ref_softmax_xent_fwd_args(loss, logits, labels, n, classes));
     /* all labels first, so a bad batch leaves the outputs untouched */
     LF__TRY(check_labels("softmax_xent_fwd", labels, n, classes));
     for (int64_t i = 0; i < n; i++) {
@@ -258,11 +199,7 @@ lf_status lf__ref_softmax_xent_bwd(void *priv, float *dlogits, const float *prob
                                    int64_t classes)
 {
     (void)priv;
-    LF__TRY(check_classes("softmax_xent_bwd", n, classes));
-    LF__TRY(check_ptr("softmax_xent_bwd", "dlogits", dlogits, n * classes));
-    LF__TRY(check_ptr("softmax_xent_bwd", "probs", probs, n * classes));
-    LF__TRY(check_ptr("softmax_xent_bwd", "labels", labels, n));
-    LF__TRY(check_ptr("softmax_xent_bwd", "weight_host", weight_host, n));
+    LF__TRY(lf__ref_softmax_xent_bwd_args(dlogits, probs, labels, weight_host, n, classes));
     LF__TRY(check_labels("softmax_xent_bwd", labels, n, classes));
     for (int64_t i = 0; i < n; i++)
         for (int64_t c = 0; c < classes; c++) {
@@ -276,9 +213,7 @@ lf_status lf__ref_softmax_fwd(void *priv, float *probs, const float *logits, int
                               int64_t classes)
 {
     (void)priv;
-    LF__TRY(check_classes("softmax_fwd", n, classes));
-    LF__TRY(check_ptr("softmax_fwd", "probs", probs, n * classes));
-    LF__TRY(check_ptr("softmax_fwd", "logits", logits, n * classes));
+    LF__TRY(lf__ref_softmax_fwd_args(probs, logits, n, classes));
     for (int64_t i = 0; i < n; i++) {
         const float *row = logits + i * classes;
         double mx, sum;
@@ -295,11 +230,7 @@ lf_status lf__ref_sgd_step(void *priv, float *w, float *buf, const float *grad, 
                            float lr, float momentum, float weight_decay, int first_step)
 {
     (void)priv;
-    LF__TRY(check_count("sgd_step", "n", n));
-    LF__TRY(check_ptr("sgd_step", "w", w, n));
-    LF__TRY(check_ptr("sgd_step", "grad", grad, n));
-    if (momentum != 0.0f)
-        LF__TRY(check_ptr("sgd_step", "buf", buf, n));
+    LF__TRY(lf__ref_sgd_step_args(w, buf, grad, n, momentum));
     /* torch.optim.SGD (dampening 0, no Nesterov), one float rounding per torch operation:
      * d_p = grad.add(w, alpha=wd) only when wd != 0; buf = clone(d_p) on the first step, else
      * buf.mul_(momentum).add_(d_p); w.add_(buf or d_p, alpha=-lr). */
@@ -326,9 +257,7 @@ lf_status lf__ref_sgd_step(void *priv, float *w, float *buf, const float *grad, 
 lf_status lf__ref_sum_squares(void *priv, double *out_host, const float *x, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("sum_squares", "n", n));
-    LF__TRY(check_ptr("sum_squares", "out_host", out_host, 1));
-    LF__TRY(check_ptr("sum_squares", "x", x, n));
+    LF__TRY(lf__ref_sum_squares_args(out_host, x, n));
     double sum = 0.0;
     for (int64_t i = 0; i < n; i++)
         sum += (double)x[i] * x[i];
@@ -339,9 +268,7 @@ lf_status lf__ref_sum_squares(void *priv, double *out_host, const float *x, int6
 lf_status lf__ref_count_nonfinite(void *priv, int64_t *out_host, const float *x, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("count_nonfinite", "n", n));
-    LF__TRY(check_ptr("count_nonfinite", "out_host", out_host, 1));
-    LF__TRY(check_ptr("count_nonfinite", "x", x, n));
+    LF__TRY(lf__ref_count_nonfinite_args(out_host, x, n));
     int64_t count = 0;
     for (int64_t i = 0; i < n; i++)
         count += !isfinite(x[i]);
@@ -353,10 +280,7 @@ lf_status lf__ref_count_correct(void *priv, int64_t *out_host, const float *logi
                                 const int32_t *labels, int64_t n, int64_t classes)
 {
     (void)priv;
-    LF__TRY(check_classes("count_correct", n, classes));
-    LF__TRY(check_ptr("count_correct", "out_host", out_host, 1));
-    LF__TRY(check_ptr("count_correct", "logits", logits, n * classes));
-    LF__TRY(check_ptr("count_correct", "labels", labels, n));
+    LF__TRY(lf__ref_count_correct_args(out_host, logits, labels, n, classes));
     LF__TRY(check_labels("count_correct", labels, n, classes));
     int64_t correct = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -378,8 +302,7 @@ lf_status lf__ref_rng_uniform(void *priv, float *out, int64_t n, uint64_t seed, 
                               uint64_t offset, float lo, float hi)
 {
     (void)priv;
-    LF__TRY(check_count("rng_uniform", "n", n));
-    LF__TRY(check_ptr("rng_uniform", "out", out, n));
+    LF__TRY(lf__ref_rng_uniform_args(out, n));
     float span = hi - lo;
     for (int64_t j = 0; j < n; j++)
         out[j] = lo + span * lf__rng_uniform_at(seed, stream, offset + (uint64_t)j);
@@ -390,8 +313,7 @@ lf_status lf__ref_rng_normal(void *priv, float *out, int64_t n, uint64_t seed, u
                              uint64_t offset, float mean, float std)
 {
     (void)priv;
-    LF__TRY(check_count("rng_normal", "n", n));
-    LF__TRY(check_ptr("rng_normal", "out", out, n));
+    LF__TRY(lf__ref_rng_normal_args(out, n));
     for (int64_t j = 0; j < n; j++)
         out[j] = mean + std * lf__rng_normal_at(seed, stream, offset + (uint64_t)j);
     return LF_OK;

@@ -5,7 +5,8 @@
  * (the private pointer is ignored but by the memory functions) and follows that
  * header's contract. Shapes are validated (negative sizes, short row strides, labels out of
  * [0, classes)) and rejected with a status naming what was wrong; no kernel reads outside its
- * buffers. Reductions accumulate in double. */
+ * buffers. Reductions accumulate in double. The argument checks each kernel runs first are in
+ * ref_args.h, included here for the backends that reuse them. */
 #ifndef LF_BACKENDS_REFERENCE_REF_KERNELS_H
 #define LF_BACKENDS_REFERENCE_REF_KERNELS_H
 
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
+#include "backends/reference/ref_args.h"
 
 /* ---- host memory (reference.c) ---- */
 /* The private state of every host-memory backend (reference, cpu) begins with an lf__host_mem:
@@ -32,14 +34,6 @@ void      lf__ref_mem_free(void *priv, void *ptr);
 lf_status lf__ref_mem_copy(void *priv, void *dst, const void *src, size_t nbytes);
 lf_status lf__ref_mem_zero(void *priv, void *dst, size_t nbytes);
 lf_status lf__ref_synchronize(void *priv);
-
-/* ---- argument checks shared by every gemm over host memory ---- */
-/* LF_OK when the sizes are non-negative, the row strides cover a row of each matrix as stored
- * (A is m×k, or k×m when trans_a; B is k×n, or n×k when trans_b; C is m×n) and the pointers
- * of non-empty matrices are non-NULL; otherwise an LF_E_INVALID_ARG / LF_E_SHAPE detail. */
-lf_status lf__ref_gemm_check(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                             const float *a, int64_t lda, const float *b, int64_t ldb,
-                             const float *c, int64_t ldc);
 
 /* ---- kernels (ref_kernels.c) ---- */
 lf_status lf__ref_gemm(void *priv, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
@@ -77,12 +71,6 @@ lf_status lf__ref_rng_normal(void *priv, float *out, int64_t n, uint64_t seed, u
                              uint64_t offset, float mean, float std);
 
 /* ---- convolutional models (ref_conv.c, ref_norm.c, ref_pool.c) ---- */
-/* Shape checks other host backends reuse before their own kernels run. */
-lf_status lf__ref_conv2d_check(const char *op, const lf__conv2d_shape *s);
-lf_status lf__ref_batchnorm_check(const char *op, int64_t n, int64_t c, int64_t s);
-lf_status lf__ref_maxpool2d_check(const char *op, int64_t n, int64_t c, int64_t h, int64_t w,
-                                  int64_t k);
-
 lf_status lf__ref_conv2d_fwd(void *priv, float *y, const float *x, const float *w,
                              const float *bias, const lf__conv2d_shape *s);
 lf_status lf__ref_conv2d_bwd_data(void *priv, float *dx, const float *dy, const float *w,
@@ -160,10 +148,5 @@ lf_status lf__ref_gemm_batched(void *priv, int trans_a, int trans_b, int64_t m, 
                                int64_t k, float alpha, const float *a, int64_t lda, const float *b,
                                int64_t ldb, float beta, float *c, int64_t ldc,
                                const lf__gemm_batch *batch);
-/* gemm_batched's argument checks (lf__ref_gemm_check's, plus the grid's counts, strides and
- * layout of C), so other backends reject exactly what the reference does. */
-lf_status lf__ref_gemm_batched_check(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                                     const float *a, int64_t lda, const float *b, int64_t ldb,
-                                     const float *c, int64_t ldc, const lf__gemm_batch *batch);
 
 #endif

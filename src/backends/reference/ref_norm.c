@@ -6,17 +6,7 @@
 
 #include "core/internal.h"
 #include "backends/reference/ref_kernels.h"
-#include "backends/reference/ref_check.h"
-
-lf_status lf__ref_batchnorm_check(const char *op, int64_t n, int64_t c, int64_t s)
-{
-    LF__TRY(check_matrix(op, n, c));
-    LF__TRY(check_count(op, "spatial size", s));
-    if (c > 0 && s > 0 && n * c > INT64_MAX / s)
-        return lf__error(LF_E_INVALID_ARG, "%s: %lld x %lld x %lld elements overflow", op,
-                         (long long)n, (long long)c, (long long)s);
-    return LF_OK;
-}
+#include "backends/reference/ref_args.h"
 
 lf_status lf__ref_batchnorm_fwd_train(void *priv, float *y, float *save_mean, float *save_invstd,
                                       float *running_mean, float *running_var, const float *x,
@@ -24,18 +14,8 @@ lf_status lf__ref_batchnorm_fwd_train(void *priv, float *y, float *save_mean, fl
                                       int64_t s, float momentum, float eps)
 {
     (void)priv;
-    const char *op = "batchnorm_fwd_train";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
+    LF__TRY(lf__ref_batchnorm_fwd_train_args(y, save_mean, save_invstd, x, gamma, beta, n, c, s));
     const int64_t count = n * s;
-    if (count < 2)   /* as PyTorch: one value per channel has no batch variance */
-        return lf__error(LF_E_SHAPE, "%s: training needs more than one value per channel (got %lld)",
-                         op, (long long)count);
-    LF__TRY(check_ptr(op, "x", x, c));
-    LF__TRY(check_ptr(op, "y", y, c));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "beta", beta, c));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, c));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, c));
     for (int64_t ch = 0; ch < c; ch++) {
         double sum = 0.0;
         for (int64_t i = 0; i < n; i++)
@@ -72,14 +52,7 @@ lf_status lf__ref_batchnorm_fwd_eval(void *priv, float *y, const float *x, const
                                      float eps)
 {
     (void)priv;
-    const char *op = "batchnorm_fwd_eval";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "x", x, n * c * s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "beta", beta, c));
-    LF__TRY(check_ptr(op, "running_mean", running_mean, c));
-    LF__TRY(check_ptr(op, "running_var", running_var, c));
+    LF__TRY(lf__ref_batchnorm_fwd_eval_args(y, x, gamma, beta, running_mean, running_var, n, c, s));
     for (int64_t ch = 0; ch < c; ch++) {
         const double invstd = 1.0 / sqrt((double)running_var[ch] + eps);
         for (int64_t i = 0; i < n; i++)
@@ -99,16 +72,8 @@ lf_status lf__ref_batchnorm_bwd(void *priv, float *dx, float *dgamma, float *dbe
                                 const float *save_invstd, int64_t n, int64_t c, int64_t s)
 {
     (void)priv;
-    const char *op = "batchnorm_bwd";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "dx", dx, n * c * s));
-    LF__TRY(check_ptr(op, "dy", dy, n * c * s));
-    LF__TRY(check_ptr(op, "x", x, n * c * s));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "dgamma", dgamma, c));
-    LF__TRY(check_ptr(op, "dbeta", dbeta, c));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, c));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, c));
+    LF__TRY(lf__ref_batchnorm_bwd_args(dx, dgamma, dbeta, dy, x, gamma, save_mean, save_invstd, n,
+                                       c, s));
     const double count = (double)(n * s);
     for (int64_t ch = 0; ch < c; ch++) {
         const double mean = save_mean[ch], invstd = save_invstd[ch];
@@ -140,16 +105,8 @@ lf_status lf__ref_batchnorm_bwd_eval(void *priv, float *dx, float *dgamma, float
                                      int64_t n, int64_t c, int64_t s, float eps)
 {
     (void)priv;
-    const char *op = "batchnorm_bwd_eval";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "dx", dx, n * c * s));
-    LF__TRY(check_ptr(op, "dy", dy, n * c * s));
-    LF__TRY(check_ptr(op, "x", x, n * c * s));
-    LF__TRY(check_ptr(op, "gamma", gamma, c));
-    LF__TRY(check_ptr(op, "dgamma", dgamma, c));
-    LF__TRY(check_ptr(op, "dbeta", dbeta, c));
-    LF__TRY(check_ptr(op, "running_mean", running_mean, c));
-    LF__TRY(check_ptr(op, "running_var", running_var, c));
+    LF__TRY(lf__ref_batchnorm_bwd_eval_args(dx, dgamma, dbeta, dy, x, gamma, running_mean,
+                                            running_var, n, c, s));
     for (int64_t ch = 0; ch < c; ch++) {
         const double mean = running_mean[ch], invstd = 1.0 / sqrt((double)running_var[ch] + eps);
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
@@ -174,9 +131,8 @@ lf_status lf__ref_batchnorm_relu_fwd_train(void *priv, float *y, float *save_mea
                                            const float *beta, int64_t n, int64_t c, int64_t s,
                                            float momentum, float eps)
 {
-    const char *op = "batchnorm_relu_fwd_train";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
+    LF__TRY(lf__ref_batchnorm_relu_fwd_train_args(y, save_mean, save_invstd, x, gamma, beta, n, c,
+                                                  s));
     LF__TRY(lf__ref_batchnorm_fwd_train(priv, y, save_mean, save_invstd, running_mean, running_var,
                                         x, gamma, beta, n, c, s, momentum, eps));
     return lf__ref_relu_fwd(priv, y, y, n * c * s);
@@ -187,9 +143,8 @@ lf_status lf__ref_batchnorm_relu_fwd_eval(void *priv, float *y, const float *x, 
                                           const float *running_var, int64_t n, int64_t c,
                                           int64_t s, float eps)
 {
-    const char *op = "batchnorm_relu_fwd_eval";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
+    LF__TRY(lf__ref_batchnorm_relu_fwd_eval_args(y, x, gamma, beta, running_mean, running_var, n,
+                                                 c, s));
     LF__TRY(lf__ref_batchnorm_fwd_eval(priv, y, x, gamma, beta, running_mean, running_var, n, c, s,
                                        eps));
     return lf__ref_relu_fwd(priv, y, y, n * c * s);
@@ -200,11 +155,8 @@ lf_status lf__ref_batchnorm_relu_bwd(void *priv, float *dx, float *dgamma, float
                                      const float *gamma, const float *save_mean,
                                      const float *save_invstd, int64_t n, int64_t c, int64_t s)
 {
-    const char *op = "batchnorm_relu_bwd";
-    LF__TRY(lf__ref_batchnorm_check(op, n, c, s));
-    LF__TRY(check_ptr(op, "dx", dx, n * c * s));
-    LF__TRY(check_ptr(op, "dy", dy, n * c * s));
-    LF__TRY(check_ptr(op, "y", y, n * c * s));
+    LF__TRY(lf__ref_batchnorm_relu_bwd_args(dx, dgamma, dbeta, dy, y, x, gamma, save_mean,
+                                            save_invstd, n, c, s));
     /* dx = dy·[y > 0] first: batchnorm_bwd takes its sums before writing, so dx may be its dy */
     LF__TRY(lf__ref_relu_bwd(priv, dx, dy, y, n * c * s));
     return lf__ref_batchnorm_bwd(priv, dx, dgamma, dbeta, dx, x, gamma, save_mean, save_invstd, n,

@@ -3,22 +3,7 @@
 
 #include "core/internal.h"
 #include "backends/reference/ref_kernels.h"
-#include "backends/reference/ref_check.h"
-
-lf_status lf__ref_maxpool2d_check(const char *op, int64_t n, int64_t c, int64_t h, int64_t w,
-                                  int64_t k)
-{
-    LF__TRY(check_matrix(op, n, c));
-    if (h < 1 || w < 1 || k < 1 || h < k || w < k)
-        return lf__error(LF_E_SHAPE, "%s: window %lld does not fit the %lldx%lld input", op,
-                         (long long)k, (long long)h, (long long)w);
-    if (h > INT32_MAX / w)   /* idx holds offsets within one h×w plane */
-        return lf__error(LF_E_INVALID_ARG, "%s: a %lldx%lld plane is too large", op,
-                         (long long)h, (long long)w);
-    if (c > 0 && n * c > INT64_MAX / (h * w))
-        return lf__error(LF_E_INVALID_ARG, "%s: input size overflows", op);
-    return LF_OK;
-}
+#include "backends/reference/ref_args.h"
 
 /* idx[o] = offset of the maximum within its h×w plane (the first one in row-major window
  * order on ties; NaN never wins over a number, as a plain > comparison gives). */
@@ -26,9 +11,7 @@ lf_status lf__ref_maxpool2d_fwd(void *priv, float *y, int32_t *idx, const float 
                                 int64_t c, int64_t h, int64_t w, int64_t k)
 {
     (void)priv;
-    LF__TRY(lf__ref_maxpool2d_check("maxpool2d_fwd", n, c, h, w, k));
-    LF__TRY(check_ptr("maxpool2d_fwd", "x", x, n * c));
-    LF__TRY(check_ptr("maxpool2d_fwd", "y", y, n * c));
+    LF__TRY(lf__ref_maxpool2d_fwd_args(y, x, n, c, h, w, k));
     const int64_t ho = h / k, wo = w / k;
     for (int64_t p = 0; p < n * c; p++) {
         const float *plane = x + p * h * w;
@@ -54,10 +37,7 @@ lf_status lf__ref_maxpool2d_bwd(void *priv, float *dx, const float *dy, const in
                                 int64_t n, int64_t c, int64_t h, int64_t w, int64_t k)
 {
     (void)priv;
-    LF__TRY(lf__ref_maxpool2d_check("maxpool2d_bwd", n, c, h, w, k));
-    LF__TRY(check_ptr("maxpool2d_bwd", "dx", dx, n * c));
-    LF__TRY(check_ptr("maxpool2d_bwd", "dy", dy, n * c));
-    LF__TRY(check_ptr("maxpool2d_bwd", "idx", idx, n * c));
+    LF__TRY(lf__ref_maxpool2d_bwd_args(dx, dy, idx, n, c, h, w, k));
     const int64_t ho = h / k, wo = w / k;
     for (int64_t p = 0; p < n * c; p++) {
         float *plane = dx + p * h * w;
@@ -78,11 +58,7 @@ lf_status lf__ref_avgpool_global_fwd(void *priv, float *y, const float *x, int64
                                      int64_t s)
 {
     (void)priv;
-    LF__TRY(lf__ref_batchnorm_check("avgpool_global_fwd", n, c, s));
-    if (s < 1)
-        return lf__error(LF_E_SHAPE, "avgpool_global_fwd: empty spatial size");
-    LF__TRY(check_ptr("avgpool_global_fwd", "x", x, n * c));
-    LF__TRY(check_ptr("avgpool_global_fwd", "y", y, n * c));
+    LF__TRY(lf__ref_avgpool_global_fwd_args(y, x, n, c, s));
     for (int64_t p = 0; p < n * c; p++) {
         double sum = 0.0;
         for (int64_t k = 0; k < s; k++)
@@ -96,11 +72,7 @@ lf_status lf__ref_avgpool_global_bwd(void *priv, float *dx, const float *dy, int
                                      int64_t s)
 {
     (void)priv;
-    LF__TRY(lf__ref_batchnorm_check("avgpool_global_bwd", n, c, s));
-    if (s < 1)
-        return lf__error(LF_E_SHAPE, "avgpool_global_bwd: empty spatial size");
-    LF__TRY(check_ptr("avgpool_global_bwd", "dx", dx, n * c));
-    LF__TRY(check_ptr("avgpool_global_bwd", "dy", dy, n * c));
+    LF__TRY(lf__ref_avgpool_global_bwd_args(dx, dy, n, c, s));
     for (int64_t p = 0; p < n * c; p++) {
         const float g = (float)((double)dy[p] / (double)s);
         for (int64_t k = 0; k < s; k++)
@@ -112,9 +84,7 @@ lf_status lf__ref_avgpool_global_bwd(void *priv, float *dx, const float *dy, int
 lf_status lf__ref_apply_mask(void *priv, float *x, const uint8_t *mask, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("apply_mask", "n", n));
-    LF__TRY(check_ptr("apply_mask", "x", x, n));
-    LF__TRY(check_ptr("apply_mask", "mask", mask, n));
+    LF__TRY(lf__ref_apply_mask_args(x, mask, n));
     for (int64_t i = 0; i < n; i++)
         if (!mask[i])
             x[i] = 0.0f;

@@ -7,7 +7,7 @@
 #include "core/internal.h"
 #include "core/rng.h"
 #include "backends/reference/ref_kernels.h"
-#include "backends/reference/ref_check.h"
+#include "backends/reference/ref_args.h"
 
 /* Columns whose sums over rows are accumulated at once (a stack buffer, as in ref_kernels.c). */
 enum { COL_BLOCK = 256 };
@@ -19,16 +19,7 @@ lf_status lf__ref_layernorm_fwd(void *priv, float *y, float *save_mean, float *s
                                 int64_t rows, int64_t cols, float eps)
 {
     (void)priv;
-    const char *op = "layernorm_fwd";
-    LF__TRY(check_matrix(op, rows, cols));
-    if (rows > 0 && cols < 1)
-        return lf__error(LF_E_SHAPE, "%s: a row needs at least one column", op);
-    LF__TRY(check_ptr(op, "y", y, rows * cols));
-    LF__TRY(check_ptr(op, "x", x, rows * cols));
-    LF__TRY(check_ptr(op, "gamma", gamma, cols));
-    LF__TRY(check_ptr(op, "beta", beta, cols));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, rows));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, rows));
+    LF__TRY(lf__ref_layernorm_fwd_args(y, save_mean, save_invstd, x, gamma, beta, rows, cols));
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         double sum = 0.0;
@@ -59,16 +50,8 @@ lf_status lf__ref_layernorm_bwd(void *priv, float *dx, float *dgamma, float *dbe
                                 const float *save_invstd, int64_t rows, int64_t cols)
 {
     (void)priv;
-    const char *op = "layernorm_bwd";
-    LF__TRY(check_matrix(op, rows, cols));
-    LF__TRY(check_ptr(op, "dx", dx, rows * cols));
-    LF__TRY(check_ptr(op, "dy", dy, rows * cols));
-    LF__TRY(check_ptr(op, "x", x, rows * cols));
-    LF__TRY(check_ptr(op, "gamma", gamma, cols));
-    LF__TRY(check_ptr(op, "dgamma", dgamma, cols));
-    LF__TRY(check_ptr(op, "dbeta", dbeta, cols));
-    LF__TRY(check_ptr(op, "save_mean", save_mean, rows));
-    LF__TRY(check_ptr(op, "save_invstd", save_invstd, rows));
+    LF__TRY(lf__ref_layernorm_bwd_args(dx, dgamma, dbeta, dy, x, gamma, save_mean, save_invstd,
+                                       rows, cols));
     lf__ref_layernorm_bwd_params(dgamma, dbeta, dy, x, save_mean, save_invstd, rows, cols, 0, cols);
     lf__ref_layernorm_bwd_dx(dx, dy, x, gamma, save_mean, save_invstd, cols, 0, rows);
     return LF_OK;
@@ -125,9 +108,7 @@ void lf__ref_layernorm_bwd_dx(float *dx, const float *dy, const float *x, const 
 lf_status lf__ref_gelu_fwd(void *priv, float *y, const float *x, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("gelu_fwd", "n", n));
-    LF__TRY(check_ptr("gelu_fwd", "y", y, n));
-    LF__TRY(check_ptr("gelu_fwd", "x", x, n));
+    LF__TRY(lf__ref_gelu_fwd_args(y, x, n));
     for (int64_t i = 0; i < n; i++) {
         double v = x[i];
         y[i] = (float)(0.5 * v * (1.0 + erf(v * M_SQRT1_2)));
@@ -138,10 +119,7 @@ lf_status lf__ref_gelu_fwd(void *priv, float *y, const float *x, int64_t n)
 lf_status lf__ref_gelu_bwd(void *priv, float *dx, const float *dy, const float *x, int64_t n)
 {
     (void)priv;
-    LF__TRY(check_count("gelu_bwd", "n", n));
-    LF__TRY(check_ptr("gelu_bwd", "dx", dx, n));
-    LF__TRY(check_ptr("gelu_bwd", "dy", dy, n));
-    LF__TRY(check_ptr("gelu_bwd", "x", x, n));
+    LF__TRY(lf__ref_gelu_bwd_args(dx, dy, x, n));
     const double inv_sqrt_2pi = 0.5 * M_2_SQRTPI * M_SQRT1_2;   /* 1/√(2π) */
     for (int64_t i = 0; i < n; i++) {
         double v = x[i];
@@ -158,11 +136,7 @@ lf_status lf__ref_softmax_bwd(void *priv, float *dx, const float *dy, const floa
                               int64_t cols)
 {
     (void)priv;
-    const char *op = "softmax_bwd";
-    LF__TRY(check_matrix(op, rows, cols));
-    LF__TRY(check_ptr(op, "dx", dx, rows * cols));
-    LF__TRY(check_ptr(op, "dy", dy, rows * cols));
-    LF__TRY(check_ptr(op, "y", y, rows * cols));
+    LF__TRY(lf__ref_softmax_bwd_args(dx, dy, y, rows, cols));
     for (int64_t r = 0; r < rows; r++) {
         const float *dyr = dy + r * cols, *yr = y + r * cols;
         double dot = 0.0;
@@ -181,14 +155,7 @@ lf_status lf__ref_dropout(void *priv, float *y, const float *x, int64_t n, float
                           uint64_t stream, uint64_t offset)
 {
     (void)priv;
-    LF__TRY(check_count("dropout", "n", n));
-    LF__TRY(check_ptr("dropout", "y", y, n));
-    LF__TRY(check_ptr("dropout", "x", x, n));
-    if (!(p >= 0.0f && p <= 1.0f))
-        return lf__error(LF_E_INVALID_ARG, "dropout: p = %g is outside [0, 1]", (double)p);
-    if ((uint64_t)n > UINT64_MAX - offset)
-        return lf__error(LF_E_INVALID_ARG, "dropout: offset %llu + %lld draws overflow",
-                         (unsigned long long)offset, (long long)n);
+    LF__TRY(lf__ref_dropout_args(y, x, n, p, offset));
     /* 1/(1 − p) in float, as torch's noise.div_(1 − p); unused when p == 1 (nothing is kept) */
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     /* the draws of uniform_at, one Philox block per four elements instead of one per element */
@@ -212,13 +179,7 @@ lf_status lf__ref_transpose(void *priv, float *y, const float *x, int64_t batch,
                             int64_t cols)
 {
     (void)priv;
-    const char *op = "transpose";
-    LF__TRY(check_matrix(op, rows, cols));
-    LF__TRY(check_matrix(op, batch, rows * cols));
-    LF__TRY(check_ptr(op, "y", y, batch * rows * cols));
-    LF__TRY(check_ptr(op, "x", x, batch * rows * cols));
-    if (y == x && batch * rows * cols > 0)
-        return lf__error(LF_E_INVALID_ARG, "%s: y may not be x", op);
+    LF__TRY(lf__ref_transpose_args(y, x, batch, rows, cols));
     for (int64_t b = 0; b < batch; b++) {
         const float *xb = x + b * rows * cols;
         float *yb = y + b * rows * cols;
@@ -230,64 +191,6 @@ lf_status lf__ref_transpose(void *priv, float *y, const float *x, int64_t batch,
 }
 
 /* ---- strided batched gemm ---- */
-
-/* x + i·s + j·gs for the last product stays representable past an extent of e. */
-static int grid_fits(int64_t count, int64_t group, int64_t s, int64_t gs, int64_t e)
-{
-    int64_t room = INT64_MAX - e;
-    if (group > 1) {
-        if (gs > room / (group - 1))
-            return 0;
-        room -= (group - 1) * gs;
-    }
-    return count <= 1 || s <= room / (count - 1);
-}
-
-lf_status lf__ref_gemm_batched_check(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                                     const float *a, int64_t lda, const float *b, int64_t ldb,
-                                     const float *c, int64_t ldc, const lf__gemm_batch *batch)
-{
-    const char *op = "gemm_batched";
-    LF__TRY(check_ptr(op, "batch", batch, 1));
-    const lf__gemm_batch *g = batch;
-    LF__TRY(check_count(op, "count", g->count));
-    LF__TRY(check_count(op, "group", g->group));
-    LF__TRY(check_count(op, "stride_a", g->stride_a));
-    LF__TRY(check_count(op, "stride_b", g->stride_b));
-    LF__TRY(check_count(op, "stride_c", g->stride_c));
-    LF__TRY(check_count(op, "group_stride_a", g->group_stride_a));
-    LF__TRY(check_count(op, "group_stride_b", g->group_stride_b));
-    LF__TRY(check_count(op, "group_stride_c", g->group_stride_c));
-    if (g->count == 0 || g->group == 0)
-        return LF_OK;
-    LF__TRY(lf__ref_gemm_check(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc));
-    /* one matrix's extent is bounded by gemm_check; the last product's end must be too */
-    const int64_t a_rows = trans_a ? k : m, b_rows = trans_b ? n : k;
-    if (!grid_fits(g->count, g->group, g->stride_a, g->group_stride_a, a_rows * lda) ||
-        !grid_fits(g->count, g->group, g->stride_b, g->group_stride_b, b_rows * ldb) ||
-        !grid_fits(g->count, g->group, g->stride_c, g->group_stride_c, m * ldc))
-        return lf__error(LF_E_INVALID_ARG, "%s: %lld x %lld products overflow the index range", op,
-                         (long long)g->count, (long long)g->group);
-    if (m == 0 || n == 0)
-        return LF_OK;
-    /* the products are independent (and may run in parallel) only if no C is another's */
-    const int64_t extent = (m - 1) * ldc + n;
-    int64_t group_extent = extent;
-    if (g->group > 1) {
-        const int64_t gs = g->group_stride_c;
-        if (!(gs >= extent || (gs >= n && (g->group - 1) * gs + n <= ldc)))
-            return lf__error(LF_E_INVALID_ARG,
-                             "%s: group_stride_c = %lld makes the C matrices of a group (%lld x "
-                             "%lld, ldc %lld) overlap", op, (long long)gs, (long long)m,
-                             (long long)n, (long long)ldc);
-        group_extent = (g->group - 1) * gs + extent;
-    }
-    if (g->count > 1 && g->stride_c < group_extent)
-        return lf__error(LF_E_INVALID_ARG,
-                         "%s: stride_c = %lld makes groups of C matrices (%lld floats each) overlap",
-                         op, (long long)g->stride_c, (long long)group_extent);
-    return LF_OK;
-}
 
 /* One reference gemm per product: exactly the results of the separate calls it replaces. */
 lf_status lf__ref_gemm_batched(void *priv, int trans_a, int trans_b, int64_t m, int64_t n,
@@ -313,16 +216,7 @@ lf_status lf__ref_adam_step(void *priv, float *w, float *m, float *v, const floa
                             int64_t step)
 {
     (void)priv;
-    const char *op = "adam_step";
-    LF__TRY(check_count(op, "n", n));
-    LF__TRY(check_ptr(op, "w", w, n));
-    LF__TRY(check_ptr(op, "m", m, n));
-    LF__TRY(check_ptr(op, "v", v, n));
-    LF__TRY(check_ptr(op, "grad", grad, n));
-    if (step < 1)
-        return lf__error(LF_E_INVALID_ARG, "%s: step = %lld, the first step is 1", op, (long long)step);
-    if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
-        return lf__error(LF_E_INVALID_ARG, "%s: betas (%g, %g) are outside [0, 1)", op, beta1, beta2);
+    LF__TRY(lf__ref_adam_step_args(w, m, v, grad, n, beta1, beta2, step));
     /* torch.optim.Adam's single-tensor step, one float rounding per torch operation: scalars
      * (bias corrections, 1 − β) are Python doubles, rounded to float where they meet a tensor */
     const double bc1 = 1.0 - pow(beta1, (double)step), bc2 = 1.0 - pow(beta2, (double)step);
