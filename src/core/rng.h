@@ -6,6 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The one Philox definition serves the host and the CUDA kernels (backends/cuda/cuda_rng.cu):
+ * there it is compiled for both. */
+#ifdef __CUDACC__
+#  define LF__HOST_DEVICE __host__ __device__
+#else
+#  define LF__HOST_DEVICE
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Streams keep different uses of one seed independent. Values are part of reproducibility:
  * never renumber. */
 enum {
@@ -21,8 +33,8 @@ enum {
 void lf__philox4x32(uint32_t out[4], uint64_t seed, uint64_t stream, uint64_t block);
 
 /* The same block, inline: loops over many blocks (the cpu backend's dropout) vectorise it. */
-static inline void lf__philox4x32_inline(uint32_t out[4], uint64_t seed, uint64_t stream,
-                                         uint64_t block)
+static inline LF__HOST_DEVICE void lf__philox4x32_inline(uint32_t out[4], uint64_t seed,
+                                                         uint64_t stream, uint64_t block)
 {
     uint32_t c0 = (uint32_t)block, c1 = (uint32_t)(block >> 32);
     uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
@@ -64,5 +76,9 @@ double   lf__rng_uniform(lf__rng *r);            /* [0, 1), 53 bits */
 uint64_t lf__rng_below(lf__rng *r, uint64_t n);  /* unbiased in [0, n); n > 0 */
 double   lf__rng_normal(lf__rng *r);             /* standard normal (Box-Muller, double) */
 void     lf__rng_shuffle_i64(lf__rng *r, int64_t *a, size_t n);  /* Fisher-Yates */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

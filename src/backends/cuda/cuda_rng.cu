@@ -12,31 +12,9 @@
 #include <math.h>
 
 #include "backends/cuda/cuda_common.h"
+#include "core/rng.h"   /* lf__philox4x32_inline, compiled for the device too */
 
 enum { THREADS = 256 };   /* lf__cuda_blocks sizes grids for 256 threads a block */
-
-/* lf__philox4x32_inline (core/rng.h), on the device: key = seed, counter = (block, stream). */
-static __device__ __forceinline__ void philox4x32(uint32_t out[4], uint64_t seed, uint64_t stream,
-                                                  uint64_t block)
-{
-    uint32_t c0 = (uint32_t)block, c1 = (uint32_t)(block >> 32);
-    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
-    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-    for (int round = 0; round < 10; round++) {
-        const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-        c0 = n0;
-        c1 = (uint32_t)p1;
-        c2 = n2;
-        c3 = (uint32_t)p0;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
-}
 
 /* 24 random bits -> [0, 1), exact in float (core/rng.c's word_to_unit) */
 static __device__ __forceinline__ float word_to_unit(uint32_t w)
@@ -99,7 +77,7 @@ static __global__ void rng_kernel(Fill fill, int64_t n, uint64_t seed, uint64_t 
     for (uint64_t t = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; t < groups;
          t += (uint64_t)gridDim.x * blockDim.x) {
         uint32_t w[4];
-        philox4x32(w, seed, stream, (base + per * t) / per);
+        lf__philox4x32_inline(w, seed, stream, (base + per * t) / per);
         for (int k = 0; k < per; k++) {
             const uint64_t pos = per * t + k;   /* = j + lead */
             if (pos >= lead && pos - lead < (uint64_t)n)
