@@ -11,16 +11,22 @@
 
 #include "libforget/libforget.h"
 
-/* main() running one suite with TAP on stdout (meson: protocol 'tap'). */
+/* Runs one suite with TAP on stdout (meson: protocol 'tap'); the process's exit status. */
+static inline int lf_test_run(Suite *suite)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_set_tap(sr, "-");
+    srunner_run_all(sr, CK_SILENT);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* main() running one suite. */
 #define LF_TEST_MAIN(suite_fn)                                 \
     int main(void)                                             \
     {                                                          \
-        SRunner *sr = srunner_create(suite_fn());              \
-        srunner_set_tap(sr, "-");                              \
-        srunner_run_all(sr, CK_SILENT);                        \
-        int failed = srunner_ntests_failed(sr);                \
-        srunner_free(sr);                                      \
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;           \
+        return lf_test_run(suite_fn());                        \
     }
 
 /* Asserts a call returned LF_OK, printing the detail message otherwise. */
@@ -57,15 +63,38 @@ static inline void lf_test_write_file(const char *path, const void *data, size_t
     ck_assert_int_eq(fclose(f), 0);
 }
 
-static inline lf_context *lf_test_context(lf_backend_kind backend)
+/* A context on backend with `threads` worker threads and seed 1234. */
+static inline lf_context *lf_test_context_threads(lf_backend_kind backend, int32_t threads)
 {
     lf_context_options o = LF_CONTEXT_OPTIONS_INIT;
     o.backend = backend;
-    o.threads = 1;
+    o.threads = threads;
     o.seed = 1234;
     lf_context *ctx = NULL;
     ck_assert_lf_ok(lf_context_create(&ctx, &o));
     return ctx;
+}
+
+static inline lf_context *lf_test_context(lf_backend_kind backend)
+{
+    return lf_test_context_threads(backend, 1);
+}
+
+/* The backend a cross-backend test program runs on, from argv[1] ("reference", "cpu" or
+ * "cuda"): 0 with *kind set; 99 (usage) for a missing or unknown name; 77 (skipped, with a
+ * TAP plan saying so) when that backend is not built or has no device here. */
+static inline int lf_test_backend_arg(int argc, char **argv, lf_backend_kind *kind)
+{
+    const char *name = argc > 1 ? argv[1] : "";
+    if (lf_backend_from_name(name, kind) != LF_OK || *kind == LF_BACKEND_AUTO) {
+        fprintf(stderr, "usage: %s BACKEND (reference, cpu or cuda)\n", argv[0]);
+        return 99;
+    }
+    if (!lf_backend_is_available(*kind)) {
+        printf("1..0 # SKIP %s backend not available\n", name);
+        return 77;
+    }
+    return 0;
 }
 
 /* A deterministic uniform in [0, 1) from a local LCG, so fixtures do not depend on the

@@ -1054,20 +1054,9 @@ static Suite *device_suite(void)
 
 int main(int argc, char **argv)
 {
-    const char *name = argc > 1 ? argv[1] : "";
-    if (lf_backend_from_name(name, &dut_kind) != LF_OK || dut_kind == LF_BACKEND_AUTO) {
-        fprintf(stderr, "usage: %s BACKEND (reference, cpu or cuda)\n", argv[0]);
-        return 99;
-    }
+    int rc = lf_test_backend_arg(argc, argv, &dut_kind);
+    if (rc)
+        return rc;
     dut_be = lf__backend_find(dut_kind);
-    if (!dut_be || !dut_be->probe()) {
-        printf("1..0 # SKIP %s backend not available\n", name);
-        return 77;
-    }
-    SRunner *sr = srunner_create(device_suite());
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_SILENT);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lf_test_run(device_suite());
 }

@@ -29,13 +29,7 @@ static lf_backend_kind dut_kind;
 
 static lf_context *context_on(lf_backend_kind kind)
 {
-    lf_context_options o = LF_CONTEXT_OPTIONS_INIT;
-    o.backend = kind;
-    o.threads = 2;
-    o.seed = 1234;
-    lf_context *ctx = NULL;
-    ck_assert_lf_ok(lf_context_create(&ctx, &o));
-    return ctx;
+    return lf_test_context_threads(kind, 2);
 }
 
 /* max|a − b| ≤ 1e-4 · max|b| (b not all zero) */
@@ -279,19 +273,6 @@ static Suite *e2e_suite(void)
 
 int main(int argc, char **argv)
 {
-    const char *name = argc > 1 ? argv[1] : "";
-    if (lf_backend_from_name(name, &dut_kind) != LF_OK || dut_kind == LF_BACKEND_AUTO) {
-        fprintf(stderr, "usage: %s BACKEND (reference, cpu or cuda)\n", argv[0]);
-        return 99;
-    }
-    if (!lf_backend_is_available(dut_kind)) {
-        printf("1..0 # SKIP %s backend not available\n", name);
-        return 77;
-    }
-    SRunner *sr = srunner_create(e2e_suite());
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_SILENT);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    int rc = lf_test_backend_arg(argc, argv, &dut_kind);
+    return rc ? rc : lf_test_run(e2e_suite());
 }
