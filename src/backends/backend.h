@@ -15,7 +15,8 @@
  *  - Activation gradients (dx) are overwritten; parameter gradients (dW, db) are accumulated
  *    (+=), so the caller zeroes them once per step.
  *  - A NULL entry means "unsupported": core returns LF_E_UNSUPPORTED naming the op.
- *  - Append only; bump LF__BACKEND_IFACE_VERSION when the table grows. */
+ *  - Append only; bump LF__BACKEND_IFACE_VERSION when the table or a descriptor grows (5:
+ *    lf__conv2d_shape.inference). */
 #ifndef LF_BACKENDS_BACKEND_H
 #define LF_BACKENDS_BACKEND_H
 
@@ -24,7 +25,7 @@
 
 #include "libforget/context.h"
 
-#define LF__BACKEND_IFACE_VERSION 4
+#define LF__BACKEND_IFACE_VERSION 5
 
 typedef struct lf__backend_config {
     int32_t threads;  /* >= 1 */
@@ -41,6 +42,10 @@ typedef struct lf__conv2d_shape {
     int64_t c_out, kh, kw;
     int64_t stride, pad;
     int64_t h_out, w_out;
+    /* conv2d_fwd only: 1 when no backward will use this forward (inference): the backend may
+     * take a faster algorithm whose rounding differs more from the reference's (still within
+     * 1e-4 relative per op; the cpu backend's Winograd). 0 everywhere else. */
+    int64_t inference;
 } lf__conv2d_shape;
 
 /* The products of a gemm_batched: count × group of them; product (i, j), i < count, j < group,

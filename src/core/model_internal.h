@@ -75,6 +75,11 @@ struct lf_model {
     size_t           n_mask;
 };
 
+/* lf__arch.forward's mode. Eval and inference both use the running statistics; an inference
+ * forward is never followed by backward, so it may use the backend's faster, less exact
+ * convolutions (lf__conv2d_shape.inference). */
+enum { LF__FWD_EVAL = 0, LF__FWD_TRAIN = 1, LF__FWD_INFER = 2 };
+
 /* Training-or-eval forward/backward over backend memory. x is the normalised input batch
  * (n × C×H×W), logits n × classes. backward accumulates into m->grads and may overwrite the
  * activations kept by forward; dx (may be NULL) receives the input gradient when the arch
@@ -85,7 +90,7 @@ struct lf__arch {
     lf_status (*declare)(lf_model *m);
     /* Initialises params and buffers (host arrays laid out as the blocks) as PyTorch does. */
     lf_status (*init)(lf_model *m, float *params_host, float *buffers_host, uint64_t seed);
-    lf_status (*forward)(lf_model *m, const float *x, int64_t n, int train, float *logits);
+    lf_status (*forward)(lf_model *m, const float *x, int64_t n, int mode, float *logits);
     /* dfeatures (may be NULL) is an extra gradient on the penultimate features of the last
      * forward (n × feature dim, see lf__model_features), added to what flows back from the
      * logits. */

@@ -97,9 +97,9 @@ static const lf__param_spec dau_params[] = {
       0.0, 10, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.attacker_lr", "attacker Adam learning rate", 1e-3, 1e-8, 10, NULL,
       NULL },
-    { LF_PARAM_CHOICE, "dau.repair_schedule", "class-wise: the lr after T_s, constant (the spec) "
-      "or decaying to 0 by a half cosine over the remaining steps", 0, 0, 0, "constant|cosine",
-      "constant" },
+    { LF_PARAM_CHOICE, "dau.repair_schedule", "the lr: constant (the spec) or decaying to 0 by a "
+      "half cosine, class-wise over the steps after T_s, random over the whole run", 0, 0, 0,
+      "constant|cosine", "constant" },
 };
 
 /* The forget or the validation side: one staged batch of B' samples and their copies. */
@@ -242,7 +242,7 @@ static lf_status set_forward(dau_run *r, dau_set *set, const lf_dataset *ds, con
     int64_t rows = (1 + r->copies) * n;
     int32_t C = r->C;
     LF__TRY(stage(r, set, ds, idx, n));
-    LF__TRY(m->arch->forward(m, b->x, rows, 1, b->logits));
+    LF__TRY(m->arch->forward(m, b->x, rows, LF__FWD_TRAIN, b->logits));
     LF__TRY(LF__BE(r->ctx, mem_download, set->logits, b->logits,
                    (size_t)rows * (size_t)C * sizeof(float)));
     if (want_feat)
@@ -570,8 +570,10 @@ static lf_status dau_loop(dau_run *r)
                                (long long)step, d.loss, d.retain, d.bt, d.adv, beta ? lr : lr2);
                 break;
             }
-            st = lf__model_sgd_step(m, (float)(beta ? lr : repair_lr(lr2, cosine, step - ts,
-                                                                   total - ts)), 0.9f, 5e-4f);
+            double lr_now = !classwise ? repair_lr(lr, cosine, step - 1, total)
+                            : beta     ? lr
+                                       : repair_lr(lr2, cosine, step - ts, total - ts);
+            st = lf__model_sgd_step(m, (float)lr_now, 0.9f, 5e-4f);
             if (beta)
                 last = d;
             last.loss = d.loss;

@@ -80,7 +80,7 @@ lf_status lf__grad_pass_forward_mode(lf__grad_pass *g, const lf_dataset *ds, con
     lf__batch *b = &g->batch;
     g->rows = -1;
     LF__TRY(lf__batch_load_dataset(b, ds, idx, first, rows));
-    LF__TRY(m->arch->forward(m, b->x, rows, train, b->logits));
+    LF__TRY(m->arch->forward(m, b->x, rows, train ? LF__FWD_TRAIN : LF__FWD_EVAL, b->logits));
     LF__TRY(LF__BE(m->ctx, softmax_xent_fwd, g->loss, g->probs, b->logits, b->labels, rows,
                    m->num_classes));
     g->rows = rows;
@@ -105,7 +105,7 @@ static lf_status ensure_fresh(lf__grad_pass *g)
     if (!g->fresh) {
         if (g->train)
             return lf__error(LF_E_STATE, "gradient pass: a second backward after a train-mode forward");
-        LF__TRY(m->arch->forward(m, g->batch.x, g->rows, 0, g->batch.logits));
+        LF__TRY(m->arch->forward(m, g->batch.x, g->rows, LF__FWD_EVAL, g->batch.logits));
     }
     g->fresh = 0;
     return LF_OK;

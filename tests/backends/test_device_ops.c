@@ -717,6 +717,43 @@ START_TEST(conv2d_all_passes)
 }
 END_TEST
 
+/* Inference forwards (s.inference = 1) may take a faster algorithm (the cpu backend's Winograd
+ * for 3×3 stride 1, which oneDNN has for channel counts of 16 and up): still within NORM of the
+ * reference. Every conv_cases shape, then resnet18's 3×3 stride-1 shapes at small batches. */
+static const int64_t infer_cases[][10] = {
+    { 4, 64, 28, 28, 64, 3, 3, 1, 1, 0 },   /* resnet18 layer1 */
+    { 4, 128, 14, 14, 128, 3, 3, 1, 1, 0 }, /* layer2 */
+    { 4, 256, 7, 7, 256, 3, 3, 1, 1, 0 },   /* layer3: 7×7, tiles overhang */
+    { 4, 512, 4, 4, 512, 3, 3, 1, 1, 0 },   /* layer4 */
+    { 8, 32, 14, 14, 64, 3, 3, 1, 1, 1 },   /* the convnet's conv2, with a bias */
+};
+#define N_CONV_CASES  (sizeof conv_cases / sizeof conv_cases[0])
+#define N_INFER_CASES (sizeof infer_cases / sizeof infer_cases[0])
+
+START_TEST(conv2d_fwd_inference)
+{
+    const int64_t *cs = _i < (int)N_CONV_CASES ? conv_cases[_i] : infer_cases[_i - N_CONV_CASES];
+    lf__conv2d_shape s = conv_shape(cs);
+    s.inference = 1;
+    const int with_bias = (int)cs[9];
+    const size_t nx = (size_t)(s.n * s.c_in * s.h_in * s.w_in), nw = (size_t)(s.c_out * s.c_in * s.kh * s.kw),
+                 ny = (size_t)(s.n * s.c_out * s.h_out * s.w_out), nb = (size_t)s.c_out;
+    lf__rng r;
+    lf__rng_init(&r, 950 + (uint64_t)_i, 0);
+    CASE("inference, %lldx%lldx%lldx%lld, %lld out, kernel %lldx%lld, stride %lld, pad %lld, "
+         "bias %d", (long long)s.n, (long long)s.c_in, (long long)s.h_in, (long long)s.w_in,
+         (long long)s.c_out, (long long)s.kh, (long long)s.kw, (long long)s.stride,
+         (long long)s.pad, with_bias);
+    /* kaiming-scaled weights, as a trained network's: activations of order 1 in and out */
+    const double wb = sqrt(6.0 / (double)(s.c_in * s.kh * s.kw));
+    pair x = frand(&r, nx, -1, 1), w = frand(&r, nw, -wb, wb);
+    pair b = with_bias ? frand(&r, nb, -1, 1) : NONE;
+    pair y = fnan(ny);
+    BOTH(conv2d_fwd, F(y), F(x), F(w), F(b), &s);
+    expect("conv2d_fwd (inference)", y, NORM);
+}
+END_TEST
+
 /* ---- batch norm, plain and fused with the ReLU after it ---- */
 
 /* n, c, s: BatchNorm2d planes, BatchNorm1d (s = 1), batch 1 */
@@ -1000,6 +1037,8 @@ START_TEST(bad_arguments)
     BOTH_FAIL(conv2d_bwd_weights, F(dw), NULL, F(y), F(big), &s);
     s = conv_shape(cs);
     BOTH_FAIL(conv2d_fwd, F(y), F(big), NULL, NULL, &s);
+    s.inference = 2;   /* a flag: 0 or 1 */
+    BOTH_FAIL(conv2d_fwd, F(y), F(big), F(dw), NULL, &s);
     expect_untouched("conv2d_fwd", y);
     expect_untouched("conv2d_bwd_weights", dw);
     /* one value per channel has no batch variance */
@@ -1041,7 +1080,8 @@ static Suite *device_suite(void)
     tcase_add_test(tc, reductions);
     tcase_add_test(tc, random_fills);
     tcase_add_test(tc, dropout_bitwise);
-    tcase_add_loop_test(tc, conv2d_all_passes, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+    tcase_add_loop_test(tc, conv2d_all_passes, 0, (int)N_CONV_CASES);
+    tcase_add_loop_test(tc, conv2d_fwd_inference, 0, (int)(N_CONV_CASES + N_INFER_CASES));
     tcase_add_loop_test(tc, batchnorm_all_passes, 0, (int)(sizeof bn_cases / sizeof bn_cases[0]));
     tcase_add_loop_test(tc, batchnorm_relu_all_passes, 0, (int)(sizeof bn_cases / sizeof bn_cases[0]));
     tcase_add_loop_test(tc, maxpool2d_all_passes, 0, (int)(sizeof pool_cases / sizeof pool_cases[0]));

@@ -4,7 +4,8 @@
  * block (c_in = 1 becomes 16 channels of work): those use the plain layouts (im2col + GEMM).
  * Measured on the convnet's shapes (bench/bench_ops.c), blocked direct convolutions with the
  * reorders beat plain ones, and padded ones lose several times. The backward passes of 3×3
- * stride-1 convolutions use Winograd where oneDNN has it (conv_pd_best says why not forward).
+ * stride-1 convolutions, and their inference forwards, use Winograd where oneDNN has it
+ * (conv_pd_best says why not training forwards).
  * Backward weights overwrites its output in oneDNN, so it writes a scratch buffer that a
  * reorder with a sum post-op adds into the caller's dw (and dbias). */
 #include "core/internal.h"
@@ -82,11 +83,12 @@ static void conv_pd_any(lf__cpu_dnnl *d, int op, const lf__conv2d_shape *s, int 
 }
 
 /* The backward passes of 3×3 stride-1 convolutions try Winograd first: it took 30-40 % less
- * time than the direct kernels on the convnet's conv2 (bench/bench_ops.c). The forward pass
- * stays direct: Winograd's rounding (~1e-5 relative per layer) compounds through a deep
- * forward (resnet18's features moved by 3e-4), while a gradient's error does not feed the
- * next layer's input. Then the direct algorithm with oneDNN's layouts, or with the plain ones
- * where those pad. */
+ * time than the direct kernels on the convnet's conv2 (bench/bench_ops.c). So do inference
+ * forwards (s->inference: resnet18 inference 1.5× faster, bench/RESULTS.md). Training forwards
+ * stay direct: Winograd's rounding (~1e-5 relative per layer) compounds through a deep forward
+ * (resnet18's features moved by 3e-4), beyond what the training step's agreement with the
+ * reference allows, while a gradient's error does not feed the next layer's input. Then the
+ * direct algorithm with oneDNN's layouts, or with the plain ones where those pad. */
 static lf_status conv_pd_best(lf__cpu_dnnl *d, int op, const lf__conv2d_shape *s, int bias,
                               const conv_mds *user, dnnl_primitive_desc_t *pd,
                               dnnl_primitive_desc_t *hint)
@@ -94,7 +96,7 @@ static lf_status conv_pd_best(lf__cpu_dnnl *d, int op, const lf__conv2d_shape *s
     conv_mds any;
     LF__TRY(conv_mds_init(&any, s, dnnl_format_tag_any, dnnl_format_tag_any));
     *pd = *hint = NULL;
-    if (op != FWD && s->kh == 3 && s->kw == 3 && s->stride == 1)
+    if ((op != FWD || s->inference) && s->kh == 3 && s->kw == 3 && s->stride == 1)
         conv_pd_any(d, op, s, bias, &any, dnnl_convolution_winograd, pd, hint);
     if (!*pd)
         conv_pd_any(d, op, s, bias, &any, dnnl_convolution_direct, pd, hint);
@@ -111,7 +113,8 @@ typedef struct conv_arg {
 static void conv_key(int64_t key[LF__DNNL_KEY_LEN], int64_t op, const lf__conv2d_shape *s, int bias)
 {
     const int64_t k[LF__DNNL_KEY_LEN] = { op, s->n, s->c_in, s->h_in, s->w_in, s->c_out, s->kh,
-                                          s->kw, s->stride, s->pad, bias };
+                                          s->kw, s->stride, s->pad, bias,
+                                          op == FWD && s->inference };
     for (int i = 0; i < LF__DNNL_KEY_LEN; i++)
         key[i] = k[i];
 }

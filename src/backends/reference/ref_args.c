@@ -135,6 +135,9 @@ lf_status lf__ref_conv2d_check(const char *op, const lf__conv2d_shape *s)
     if (s->c_in > lim || s->h_in > lim || s->w_in > lim || s->c_out > lim || s->kh > lim ||
         s->kw > lim || s->pad > lim || s->n > INT32_MAX)
         return lf__error(LF_E_INVALID_ARG, "%s: sizes too large", op);
+    if (s->inference != 0 && s->inference != 1)
+        return lf__error(LF_E_INVALID_ARG, "%s: inference is %lld, not 0 or 1", op,
+                         (long long)s->inference);
     if (s->h_in + 2 * s->pad < s->kh || s->w_in + 2 * s->pad < s->kw)
         return lf__error(LF_E_SHAPE, "%s: kernel %lldx%lld is larger than the padded input", op,
                          (long long)s->kh, (long long)s->kw);

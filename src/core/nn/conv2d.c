@@ -41,7 +41,7 @@ lf_status lf__conv_bind(const lf_model *m, const char *prefix, int64_t stride, i
         return lf__error(LF_E_STATE, "%s: convolution '%s' is missing or misshapen", m->arch->name, prefix);
     *out = (lf__conv_layer){ lf__model_tensor_ptr(m, w), b ? lf__model_tensor_ptr(m, b) : NULL,
                              lf__model_grad_ptr(m, w), b ? lf__model_grad_ptr(m, b) : NULL,
-                             w->shape[1], w->shape[0], w->shape[2], stride, pad };
+                             w->shape[1], w->shape[0], w->shape[2], stride, pad, 0 };
     return LF_OK;
 }
 
@@ -64,7 +64,8 @@ void lf__conv_init_default(const lf_model *m, const char *prefix, float *params_
 
 lf__conv2d_shape lf__conv_shape(const lf__conv_layer *L, int64_t n, int64_t h, int64_t w)
 {
-    lf__conv2d_shape s = { n, L->c_in, h, w, L->c_out, L->k, L->k, L->stride, L->pad, 0, 0 };
+    lf__conv2d_shape s = { n, L->c_in, h, w, L->c_out, L->k, L->k, L->stride, L->pad, 0, 0,
+                           L->infer };
     s.h_out = (h + 2 * L->pad - L->k) / L->stride + 1;
     s.w_out = (w + 2 * L->pad - L->k) / L->stride + 1;
     return s;

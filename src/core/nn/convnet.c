@@ -222,11 +222,13 @@ static lf_status ensure_state(lf_model *m, int64_t n, convnet_state **out)
     return LF_OK;
 }
 
-static lf_status convnet_forward(lf_model *m, const float *x, int64_t n, int train, float *logits)
+static lf_status convnet_forward(lf_model *m, const float *x, int64_t n, int mode, float *logits)
 {
     convnet_layers L;
     convnet_state *st = NULL;
+    int train = mode == LF__FWD_TRAIN;
     LF__TRY(bind_layers(m, &L));
+    L.conv1.infer = L.conv2.infer = mode == LF__FWD_INFER;
     LF__TRY(ensure_state(m, n, &st));
     st->n = -1;   /* valid again only once the whole pass succeeded */
     lf_context *ctx = m->ctx;
@@ -250,7 +252,7 @@ static lf_status convnet_forward(lf_model *m, const float *x, int64_t n, int tra
     LF__TRY(lf__linear_fwd(ctx, logits, st->h, L.W2, L.b2, n, HIDDEN, L.classes));
     st->x = x;
     st->n = n;
-    st->train = train != 0;
+    st->train = train;
     return LF_OK;
 }
 

@@ -1,5 +1,7 @@
 /* Eval-mode inference: raw images or data set samples go through the model in batches of at
- * most EVAL_BATCH rows (bounded memory whatever the count), normalised on the way in. */
+ * most EVAL_BATCH rows (bounded memory whatever the count), normalised on the way in. No
+ * backward follows these forwards, so they run in LF__FWD_INFER mode (the backend's fastest
+ * convolutions). */
 #include <math.h>
 #include <string.h>
 
@@ -37,7 +39,7 @@ lf_status lf_model_forward(lf_model *model, const float *images, size_t n, float
         int64_t rows = batch_rows(n - done);
         st = lf__batch_load_images(&b, images + done * b.sample_size, rows);
         if (st == LF_OK)
-            st = model->arch->forward(model, b.x, rows, 0, b.logits);
+            st = model->arch->forward(model, b.x, rows, LF__FWD_INFER, b.logits);
         if (st == LF_OK)
             st = LF__BE(ctx, mem_download, logits + done * C, b.logits, (size_t)rows * C * sizeof(float));
         done += (size_t)rows;
@@ -61,7 +63,7 @@ static lf_status for_each_batch(lf_model *m, const lf_dataset *ds, size_t first,
         int64_t rows = batch_rows(count - done);
         st = lf__batch_load_dataset(&b, ds, NULL, first + done, rows);
         if (st == LF_OK)
-            st = m->arch->forward(m, b.x, rows, 0, b.logits);
+            st = m->arch->forward(m, b.x, rows, LF__FWD_INFER, b.logits);
         if (st == LF_OK)
             st = fn(user, m, &b, done, rows);
         done += (size_t)rows;

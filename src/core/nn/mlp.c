@@ -126,9 +126,9 @@ static lf_status ensure_state(lf_model *m, int64_t n, mlp_state **out)
     return LF_OK;
 }
 
-static lf_status mlp_forward(lf_model *m, const float *x, int64_t n, int train, float *logits)
+static lf_status mlp_forward(lf_model *m, const float *x, int64_t n, int mode, float *logits)
 {
-    (void)train;   /* no dropout or batch norm: both modes compute the same */
+    (void)mode;   /* no dropout, batch norm or convolution: every mode computes the same */
     mlp_layer L[N_LAYERS];
     mlp_state *st = NULL;
     LF__TRY(mlp_layers(m, L));

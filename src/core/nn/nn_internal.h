@@ -45,6 +45,7 @@ typedef struct lf__conv_layer {
     const float *w, *b;      /* b NULL without bias */
     float       *dw, *db;    /* NULL until grads exist (db NULL without bias) */
     int64_t      c_in, c_out, k, stride, pad;
+    int          infer;      /* forwards are inference (LF__FWD_INFER): lf__conv2d_shape.inference */
 } lf__conv_layer;
 /* Declares "<prefix>.weight" (maskable) and, with bias, "<prefix>.bias". */
 lf_status lf__conv_declare(lf_model *m, const char *prefix, int64_t c_out, int64_t c_in, int64_t k,

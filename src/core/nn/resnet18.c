@@ -443,12 +443,15 @@ static size_t input_size(const lf_model *m)
 
 /* Train mode, and eval mode over rows that fit the activations already allocated, keep what
  * backward needs; other eval-mode passes run lean, in chunks (backward then recomputes). */
-static lf_status resnet_forward(lf_model *m, const float *x, int64_t n, int train, float *logits)
+static lf_status resnet_forward(lf_model *m, const float *x, int64_t n, int mode, float *logits)
 {
     rn_state *st = NULL;
     rn_layers L;
+    int train = mode == LF__FWD_TRAIN;
     LF__TRY(ensure_state(m, &st));
     LF__TRY(bind_layers(m, st, &L));
+    for (int u = 0; u < N_UNITS; u++)
+        L.u[u].conv.infer = mode == LF__FWD_INFER;
     st->n = -1;   /* valid again only once the whole pass succeeded */
     lf_context *ctx = m->ctx;
     rn_dims d = dims_of(m);
@@ -467,7 +470,7 @@ static lf_status resnet_forward(lf_model *m, const float *x, int64_t n, int trai
     LF__TRY(lf__linear_fwd(ctx, logits, st->pooled, L.fc_w, L.fc_b, n, FEAT, L.classes));
     st->x = x;
     st->n = n;
-    st->train = train != 0;
+    st->train = train;
     st->kept = keep;
     return LF_OK;
 }

@@ -201,7 +201,7 @@ static lf_status train_step(train_run *r, const lf_train_options *o, float lr, s
     lf__batch *b = &r->batch;
     int64_t C = m->num_classes;
     LF__TRY(lf__batch_load_dataset(b, r->ds, r->order + first, 0, rows));
-    LF__TRY(m->arch->forward(m, b->x, rows, 1, b->logits));
+    LF__TRY(m->arch->forward(m, b->x, rows, LF__FWD_TRAIN, b->logits));
     LF__TRY(LF__BE(ctx, softmax_xent_fwd, r->loss, r->probs, b->logits, b->labels, rows, C));
     LF__TRY(LF__BE(ctx, mem_download, r->loss_host, r->loss, (size_t)rows * sizeof(float)));
     double sum = 0.0;
