@@ -90,16 +90,16 @@ static const lf__param_spec dau_params[] = {
       "(0: 0.01 class-wise, 0.001 random, the spec's)", 0.0, 0.0, 1e3, NULL, NULL },
     { LF_PARAM_INT, "dau.pretrain_steps", "attacker Adam steps before unlearning (spec: 1000)", 200,
       0, 1e6, NULL, NULL },
-    { LF_PARAM_INT, "dau.stop_iter", "class-wise: defender steps T_s before beta = 0 and the lr "
-      "drop (0: 45; the spec's: 30 dense, 20 sparse; at most half the run's steps)", 0, 0, 1e9, NULL,
-      NULL },
-    { LF_PARAM_DOUBLE, "dau.lr_after_stop", "class-wise: the lr after T_s steps (0: lr / 2)", 0.0,
+    { LF_PARAM_INT, "dau.stop_iter", "defender steps T_s before beta = 0 and the lr drop, at most "
+      "half the run's steps; class-wise 0 means 45 (the spec's: 30 dense, 20 sparse), random "
+      "forgetting runs this schedule only when T_s is given", 0, 0, 1e9, NULL, NULL },
+    { LF_PARAM_DOUBLE, "dau.lr_after_stop", "the lr after T_s steps (0: lr / 2)", 0.0,
       0.0, 10, NULL, NULL },
     { LF_PARAM_DOUBLE, "dau.attacker_lr", "attacker Adam learning rate", 1e-3, 1e-8, 10, NULL,
       NULL },
     { LF_PARAM_CHOICE, "dau.repair_schedule", "the lr: constant (the spec) or decaying to 0 by a "
-      "half cosine, class-wise over the steps after T_s, random over the whole run", 0, 0, 0,
-      "constant|cosine", "constant" },
+      "half cosine over the steps after T_s (over the whole run when random forgetting has no "
+      "T_s)", 0, 0, 0, "constant|cosine", "constant" },
 };
 
 /* The forget or the validation side: one staged batch of B' samples and their copies. */
@@ -516,6 +516,8 @@ static lf_status dau_loop(dau_run *r)
     if (lr2 == 0.0)
         lr2 = lr / 2.0;
     int64_t ts = (int64_t)lf__job_param(job, "dau.stop_iter");
+    /* random forgetting runs the schedule only when T_s is given */
+    int scheduled = classwise || ts > 0;
     if (ts == 0)
         ts = TS_DEFAULT;
     int32_t epochs = (int32_t)lf__job_param(job, "epochs");
@@ -523,7 +525,7 @@ static lf_status dau_loop(dau_run *r)
     int64_t per_epoch = lf__grad_batches(nr, r->batch_r), total = per_epoch * epochs;
     /* A short run (small retain set) keeps its second half for repair: with T_s past the end
      * the adversarial steps' damage to RA would be all that is left. */
-    if (classwise && ts > total / 2)
+    if (scheduled && ts > total / 2)
         ts = total / 2 > 0 ? total / 2 : 1;
 
     int cosine = (int)lf__job_param(job, "dau.repair_schedule") == REPAIR_COSINE;
@@ -546,7 +548,7 @@ static lf_status dau_loop(dau_run *r)
         lf__rng_shuffle_i64(&rng, perm, nr);
         for (size_t first = 0; st == LF_OK && first < nr; first += (size_t)r->batch_r) {
             int64_t n = (int64_t)(nr - first < (size_t)r->batch_r ? nr - first : (size_t)r->batch_r);
-            int beta = !(classwise && step >= ts);
+            int beta = !(scheduled && step >= ts);
             dau_step d = { NAN, NAN, NAN, NAN, NAN };
             st = lf__model_zero_grads(m);
             if (st == LF_OK && beta) {
@@ -570,7 +572,7 @@ static lf_status dau_loop(dau_run *r)
                                (long long)step, d.loss, d.retain, d.bt, d.adv, beta ? lr : lr2);
                 break;
             }
-            double lr_now = !classwise ? repair_lr(lr, cosine, step - 1, total)
+            double lr_now = !scheduled ? repair_lr(lr, cosine, step - 1, total)
                             : beta     ? lr
                                        : repair_lr(lr2, cosine, step - ts, total - ts);
             st = lf__model_sgd_step(m, (float)lr_now, 0.9f, 5e-4f);

@@ -423,6 +423,26 @@ START_TEST(classwise_schedule_stops_the_attacker)
 }
 END_TEST
 
+/* Random forgetting: the attacker plays every step unless T_s is given, then the first T_s. */
+START_TEST(random_schedule_only_when_given)
+{
+    for (int k = 0; k < 2; k++) {
+        lf_request *req = dau_request(blobs, blobs_hold, lf_test_random_spec(0.25));
+        if (k)
+            ck_assert_lf_ok(lf_request_set_int(req, "dau.stop_iter", 2));
+        ck_assert_lf_ok(lf_request_set_int(req, "dau.pretrain_steps", 10));
+        ck_assert_lf_ok(lf_request_set_int(req, "batch", 16));
+        lf_model *out = NULL;
+        lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
+        ck_assert_lf_ok(lf_unlearn(req, cnn, &out, &r));
+        ck_assert_int_gt(r.steps, 4);
+        ck_assert_int_eq(lf_test_figure(&r, "dau.attacker_steps"), k ? 2 : r.steps);
+        lf_model_destroy(out);
+        lf_request_destroy(req);
+    }
+}
+END_TEST
+
 START_TEST(abort_and_missing_holdout)
 {
     const int64_t stops[2] = { 5, 25 };   /* during pre-training, during unlearning */
@@ -498,6 +518,7 @@ static Suite *dau_suite(void)
     tcase_add_test(tc, same_seed_same_model);
     tcase_add_test(tc, side_batch_caps_the_forget_and_validation_batch);
     tcase_add_test(tc, classwise_schedule_stops_the_attacker);
+    tcase_add_test(tc, random_schedule_only_when_given);
     tcase_add_test(tc, abort_and_missing_holdout);
     tcase_add_test(tc, sparse_model_and_a_single_sample);
     suite_add_tcase(s, tc);
