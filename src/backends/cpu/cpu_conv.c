@@ -40,6 +40,8 @@ static lf_status conv_pd(lf__cpu_dnnl *d, int op, const lf__conv2d_shape *s, int
     const dnnl_dims_t strides = { s->stride, s->stride }, pad = { s->pad, s->pad };
     const dnnl_memory_desc_t *b = bias ? &m->b : NULL;
     dnnl_convolution_desc_t fwd, bwd;
+    /* inference forwards too: with dnnl_forward_inference oneDNN 2.6 chose kernels that made
+     * resnet18 inference 1.7× slower (bench_train --mode infer: 313-349 against 601 images/s) */
     LF__DNNL_TRY(dnnl_convolution_forward_desc_init(&fwd, dnnl_forward_training, alg, &m->x,
                                                     &m->w, b, &m->y, strides, pad, pad));
     if (op == FWD)
