@@ -16,7 +16,7 @@
  *    (+=), so the caller zeroes them once per step.
  *  - A NULL entry means "unsupported": core returns LF_E_UNSUPPORTED naming the op.
  *  - Append only; bump LF__BACKEND_IFACE_VERSION when the table or a descriptor grows (5:
- *    lf__conv2d_shape.inference). */
+ *    lf__conv2d_shape.inference; 6: batchnorm_relu_maxpool_fwd_eval). */
 #ifndef LF_BACKENDS_BACKEND_H
 #define LF_BACKENDS_BACKEND_H
 
@@ -25,7 +25,7 @@
 
 #include "libforget/context.h"
 
-#define LF__BACKEND_IFACE_VERSION 5
+#define LF__BACKEND_IFACE_VERSION 6
 
 typedef struct lf__backend_config {
     int32_t threads;  /* >= 1 */
@@ -245,7 +245,19 @@ typedef struct lf__backend_iface {
                               int64_t k, float alpha, const float *a, int64_t lda, const float *b,
                               int64_t ldb, float beta, float *c, int64_t ldc,
                               const lf__gemm_batch *batch);
-    /* ---- version 4 ends here; append below ---- */
+    /* ---- version 4 ends here ---- */
+
+    /* ---- version 6: inference fusions (optional: NULL means core composes the ops) ---- */
+    /* y = maxpool2d_fwd(relu(batchnorm_fwd_eval(x))) without indices, x of n × c × h × w: the
+     * three eval-mode ops between a convolution and the next in one pass, without writing the
+     * h·w planes in between (no backward can follow: there are no indices). Exactly the
+     * composition of the backend's own batchnorm_relu_fwd_eval and maxpool2d_fwd. */
+    lf_status (*batchnorm_relu_maxpool_fwd_eval)(void *priv, float *y, const float *x,
+                                                 const float *gamma, const float *beta,
+                                                 const float *running_mean,
+                                                 const float *running_var, int64_t n, int64_t c,
+                                                 int64_t h, int64_t w, int64_t k, float eps);
+    /* ---- version 6 ends here; append below ---- */
 } lf__backend_iface;
 
 /* A backend instance: its table and private state. */

@@ -104,10 +104,15 @@ typedef struct remi_run {
     /* host rows of one batch or one set: logits, labels, and the terms' work space */
     float           *logits, *dlogits, *scores_f, *dscores_f;
     int32_t         *labels;
-    double          *phi, *dphi, *score, *dscore, *stat_grad, *da, *auc_scratch;
+    double          *phi, *dphi, *score, *dscore, *stat_grad, *da;
     size_t           rows_cap;       /* rows the host buffers hold */
-    size_t           auc_bytes;
-    float           *best_params, *best_buffers;   /* backend: the best checkpoint */
+    /* φ and A of every row of D_f under the current model: D_f is the largest set the checks
+     * score, so it is scored once per model state and measured against each out-of-sample set */
+    double          *f_phi, *f_score;
+    /* the best checkpoint: parameters and buffers (backend), and what was measured of it */
+    float           *best_params, *best_buffers;
+    double          *best_f_phi, *best_f_score;
+    struct remi_gap *best_gap;
     double           ema_mean, ema_var;
     int32_t          ref_label;      /* class-wise: out-of-sample rows are scored as this class */
 } remi_run;
@@ -212,17 +217,22 @@ typedef struct remi_gap {
     double mean_out, var_out;   /* the moments of φ over the out-of-sample set */
 } remi_gap;
 
-static lf_status measure(remi_run *r, const lf_dataset *out, remi_gap *g)
+/* Scores all of D_f under the current model into r->f_phi / r->f_score. */
+static lf_status score_forget(remi_run *r)
 {
-    const lf_dataset *forget = r->job->forget;
-    size_t nf = forget->n, no = out->n;
+    return score_set(r, r->job->forget, 0, r->f_phi, r->f_score);
+}
+
+/* Measures the last score_forget against an out-of-sample set, scored now. */
+static lf_status measure_against(remi_run *r, const lf_dataset *out, remi_gap *g)
+{
+    size_t nf = r->job->forget->n, no = out->n;
     lf_context *ctx = r->ctx;
-    double *buf = lf__calloc(ctx, 2 * (nf + no), sizeof(double), "ReMI measurements");
+    double *buf = lf__calloc(ctx, 2 * no, sizeof(double), "ReMI measurements");
     void *scratch = lf__alloc(ctx, lf__remi_auc_scratch_size(nf, no), "ReMI AUC scratch");
     lf_status st = buf && scratch ? LF_OK : LF_E_NOMEM;
-    double *phi_f = buf, *a_f = buf + nf, *phi_o = buf + 2 * nf, *a_o = buf + 2 * nf + no;
-    if (st == LF_OK)
-        st = score_set(r, forget, 0, phi_f, a_f);
+    const double *phi_f = r->f_phi, *a_f = r->f_score;
+    double *phi_o = buf, *a_o = buf + no;
     if (st == LF_OK)
         st = score_set(r, out, 1, phi_o, a_o);
     if (st == LF_OK) {
@@ -242,9 +252,16 @@ static lf_status measure(remi_run *r, const lf_dataset *out, remi_gap *g)
         g->var_out = vo;
         g->auc = lf__remi_auc(a_f, nf, a_o, no, scratch);
     }
-    lf__free(ctx, buf, 2 * (nf + no) * sizeof(double));
+    lf__free(ctx, buf, 2 * no * sizeof(double));
     lf__free(ctx, scratch, lf__remi_auc_scratch_size(nf, no));
     return st;
+}
+
+/* D_f and an out-of-sample set, both scored under the current model. */
+static lf_status measure(remi_run *r, const lf_dataset *out, remi_gap *g)
+{
+    LF__TRY(score_forget(r));
+    return measure_against(r, out, g);
 }
 
 /* How far from the stopping rule a measurement is: <= 1 means both within tolerance. */
@@ -365,8 +382,15 @@ static lf_status run_alloc(remi_run *r)
     r->dscore = lf__calloc(ctx, R * C, sizeof(double), "ReMI score gradients");
     r->stat_grad = lf__calloc(ctx, LF__REMI_STATS * C, sizeof(double), "ReMI statistic gradients");
     r->da = lf__calloc(ctx, R, sizeof(double), "ReMI leakage gradients");
+    size_t nf = r->job->forget->n;
+    r->f_phi = lf__calloc(ctx, nf, sizeof(double), "ReMI forget-set confidences");
+    r->f_score = lf__calloc(ctx, nf, sizeof(double), "ReMI forget-set scores");
+    r->best_f_phi = lf__calloc(ctx, nf, sizeof(double), "ReMI checkpoint confidences");
+    r->best_f_score = lf__calloc(ctx, nf, sizeof(double), "ReMI checkpoint scores");
+    r->best_gap = lf__calloc(ctx, 1, sizeof(remi_gap), "ReMI checkpoint measurement");
     if (!r->idx || !r->logits || !r->dlogits || !r->scores_f || !r->dscores_f || !r->labels ||
-        !r->phi || !r->dphi || !r->score || !r->dscore || !r->stat_grad || !r->da)
+        !r->phi || !r->dphi || !r->score || !r->dscore || !r->stat_grad || !r->da || !r->f_phi ||
+        !r->f_score || !r->best_f_phi || !r->best_f_score || !r->best_gap)
         return LF_E_NOMEM;
     LF__TRY(lf__nn_dev_alloc(ctx, (void **)&r->best_params, r->m->n_params, sizeof(float), 0,
                              "the ReMI checkpoint"));
@@ -398,6 +422,12 @@ static void run_free(remi_run *r)
     lf__free(ctx, r->dscore, R * C * sizeof(double));
     lf__free(ctx, r->stat_grad, LF__REMI_STATS * C * sizeof(double));
     lf__free(ctx, r->da, R * sizeof(double));
+    size_t nf = r->job->forget->n;
+    lf__free(ctx, r->f_phi, nf * sizeof(double));
+    lf__free(ctx, r->f_score, nf * sizeof(double));
+    lf__free(ctx, r->best_f_phi, nf * sizeof(double));
+    lf__free(ctx, r->best_f_score, nf * sizeof(double));
+    lf__free(ctx, r->best_gap, sizeof(remi_gap));
     lf__nn_dev_free(ctx, r->best_params);
     lf__nn_dev_free(ctx, r->best_buffers);
     lf__sampler_free(&r->cyc_r, ctx);
@@ -410,7 +440,9 @@ static void run_free(remi_run *r)
     lf_dataset_destroy(r->probe_r);
 }
 
-static lf_status checkpoint(remi_run *r, int save)
+/* Saves the model, with its last score_forget and measurement g, as the best checkpoint
+ * (save = 1), or brings them back into the model, r->f_* and *g (save = 0). */
+static lf_status checkpoint(remi_run *r, int save, remi_gap *g)
 {
     lf_model *m = r->m;
     float *p = save ? r->best_params : m->params, *b = save ? r->best_buffers : m->buffers;
@@ -418,21 +450,28 @@ static lf_status checkpoint(remi_run *r, int save)
     LF__TRY(LF__BE(r->ctx, mem_copy, p, ps, m->n_params * sizeof(float)));
     if (m->n_buffers)
         LF__TRY(LF__BE(r->ctx, mem_copy, b, bs, m->n_buffers * sizeof(float)));
-    if (!save)
+    size_t bytes = r->job->forget->n * sizeof(double);
+    memcpy(save ? r->best_f_phi : r->f_phi, save ? r->f_phi : r->best_f_phi, bytes);
+    memcpy(save ? r->best_f_score : r->f_score, save ? r->f_score : r->best_f_score, bytes);
+    if (save) {
+        *r->best_gap = *g;
+    } else {
+        *g = *r->best_gap;
         m->opt_steps = 0;
+    }
     return LF_OK;
 }
 
 /* ---- one step ---- */
 
-/* Stages the next `rows` of a sampler and runs the pass forward; the batch's logits and labels
- * come to the host. */
+/* Stages the next `rows` of a sampler and runs the pass forward in an LF__FWD_* mode; outside
+ * train mode the batch's logits and labels come to the host. */
 static lf_status forward_batch(remi_run *r, lf__grad_pass *g, lf__sampler *c, const lf_dataset *ds,
-                               int64_t rows, int train)
+                               int64_t rows, int mode)
 {
     lf__sampler_next(c, r->idx, rows);
-    LF__TRY(lf__grad_pass_forward_mode(g, ds, r->idx, 0, rows, train));
-    if (!train) {
+    LF__TRY(lf__grad_pass_forward_mode(g, ds, r->idx, 0, rows, mode));
+    if (mode != LF__FWD_TRAIN) {
         LF__TRY(LF__BE(r->ctx, mem_download, r->logits, g->batch.logits,
                        (size_t)rows * (size_t)r->C * sizeof(float)));
         memcpy(r->labels, g->batch.labels_host, (size_t)rows * sizeof(int32_t));
@@ -444,7 +483,8 @@ static lf_status forward_batch(remi_run *r, lf__grad_pass *g, lf__sampler *c, co
 static lf_status update_reference(remi_run *r)
 {
     int64_t rows = r->batch_o;
-    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_u, r->split_u, rows, 0));
+    /* no gradient flows through the reference */
+    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_u, r->split_u, rows, LF__FWD_INFER));
     relabel_out_of_sample(r, (size_t)rows);
     for (int64_t i = 0; i < rows; i++) {
         double z[LF__REMI_STATS];
@@ -463,7 +503,7 @@ static lf_status forget_terms(remi_run *r, double *loss)
 {
     int64_t n = r->batch_f;
     int32_t C = r->C;
-    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_f, r->job->forget, n, 0));
+    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_f, r->job->forget, n, LF__FWD_EVAL));
     LF__TRY(score_rows(r, n, 1));
     double leak = lf__remi_leak_term(r->score, (size_t)n, r->da);
     for (int64_t i = 0; i < n; i++) {
@@ -488,7 +528,7 @@ static lf_status retain_term(remi_run *r, double *loss)
 {
     int64_t n = r->batch_r;
     lf__grad_pass *g = &r->pass_r;
-    LF__TRY(forward_batch(r, g, &r->cyc_r, r->job->retain, n, 1));
+    LF__TRY(forward_batch(r, g, &r->cyc_r, r->job->retain, n, LF__FWD_TRAIN));
     return lf__grad_pass_mean_ce_backward(g, loss);
 }
 
@@ -514,11 +554,12 @@ static lf_status remi_loop(remi_run *r)
     double acc0;
     LF__TRY(lf_model_accuracy(m, r->probe_r, &acc0));
     remi_gap before_e, g;
-    LF__TRY(measure(r, r->split_e, &before_e));
-    LF__TRY(measure(r, r->probe_u, &g));
+    LF__TRY(score_forget(r));
+    LF__TRY(measure_against(r, r->split_e, &before_e));
+    LF__TRY(measure_against(r, r->probe_u, &g));
     remi_gap start = g;
     double best = distance(r, &g);
-    LF__TRY(checkpoint(r, 1));
+    LF__TRY(checkpoint(r, 1, &g));
     r->ema_mean = g.mean_out;   /* the reference starts at the probe of U's statistics */
     r->ema_var = g.var_out;
 
@@ -556,18 +597,18 @@ static lf_status remi_loop(remi_run *r)
         double d = distance(r, &g);
         if (d < best) {
             best = d;
-            LF__TRY(checkpoint(r, 1));
+            LF__TRY(checkpoint(r, 1, &g));
         }
         converged = d <= 1.0;
         if (refit_every > 0 && step % refit_every == 0 && !job->approximator)
             LF__TRY(fit_approximator(r, (uint64_t)step));
     }
-    if (!converged)   /* guard, or out of steps: the best checkpoint (θ₀ included) */
-        LF__TRY(checkpoint(r, 0));
-
-    remi_gap final_u, final_e;
-    LF__TRY(measure(r, r->probe_u, &final_u));
-    LF__TRY(measure(r, r->split_e, &final_e));
+    /* converged: the model and its measurement are the last check's; otherwise (guard, or out
+     * of steps) the best checkpoint's (θ₀ included) */
+    remi_gap final_u = g, final_e;
+    if (!converged)
+        LF__TRY(checkpoint(r, 0, &final_u));
+    LF__TRY(measure_against(r, r->split_e, &final_e));
     job->result->steps = step;
     job->result->final_loss = loss;
     lf__job_add_figure(job, "remi.gap_a_before", start.gap);

@@ -864,7 +864,10 @@ END_TEST
 
 /* n, c, h, w, k */
 static const int64_t pool_cases[][5] = { { 2, 3, 8, 8, 2 }, { 1, 1, 7, 5, 2 }, { 4, 3, 9, 9, 3 },
-                                         { 2, 2, 6, 7, 1 }, { 3, 4, 28, 28, 2 }, { 2, 2, 17, 16, 16 } };
+                                         { 2, 2, 6, 7, 1 }, { 3, 4, 28, 28, 2 }, { 2, 2, 17, 16, 16 },
+                                         /* rows of 7 and 5 outputs: a last group of four that
+                                          * overlaps the one before */
+                                         { 2, 3, 14, 14, 2 }, { 1, 2, 4, 11, 2 } };
 
 /* Inputs rounded to a few levels, so most windows hold ties: the backward shows which element
  * the forward picked, and it must be the reference's (the first maximum). The index workspace
@@ -893,6 +896,45 @@ START_TEST(maxpool2d_all_passes)
     pair e = fnan(ny);
     BOTH(maxpool2d_fwd, F(e), NULL, F(x), n, c, h, w, k);
     expect("maxpool2d_fwd", e, BITS);
+}
+END_TEST
+
+/* The inference fusion against the reference, and on each backend against that backend's own
+ * composition of batchnorm_relu_fwd_eval and maxpool2d_fwd, bit for bit (the op's contract).
+ * The op is optional: a backend without it gets the composition from core, so only the
+ * reference's is checked then. */
+START_TEST(batchnorm_relu_maxpool_eval)
+{
+    const int64_t n = pool_cases[_i][0], c = pool_cases[_i][1], h = pool_cases[_i][2],
+                  w = pool_cases[_i][3], k = pool_cases[_i][4];
+    const size_t nx = (size_t)(n * c * h * w), ny = (size_t)(n * c * (h / k) * (w / k));
+    const float eps = 1e-5f;
+    lf__rng r;
+    lf__rng_init(&r, 1300 + (uint64_t)_i, 0);
+    CASE("%lld x %lld x %lld x %lld, k %lld", (long long)n, (long long)c, (long long)h,
+         (long long)w, (long long)k);
+    pair x = frand(&r, nx, -3, 1);
+    pair gamma = frand(&r, (size_t)c, 0.5, 2), beta = frand(&r, (size_t)c, -1, 1);
+    pair rm = frand(&r, (size_t)c, -1, 1), rv = frand(&r, (size_t)c, 0.5, 2);
+    pair a = fnan(nx), composed = fnan(ny), fused = fnan(ny);
+    BOTH(batchnorm_relu_fwd_eval, F(a), F(x), F(gamma), F(beta), F(rm), F(rv), n, c, h * w, eps);
+    BOTH(maxpool2d_fwd, F(composed), NULL, F(a), n, c, h, w, k);
+    ck_assert_lf_ok(ref_be->batchnorm_relu_maxpool_fwd_eval(ref_priv, fused.ref, x.ref, gamma.ref,
+                                                            beta.ref, rm.ref, rv.ref, n, c, h, w,
+                                                            k, eps));
+    ck_assert_msg(memcmp(fused.ref, composed.ref, ny * sizeof(float)) == 0,
+                  "reference: the fused op differs from its composition (%s)", tc_case);
+    size_t zeros = 0;   /* the ReLU must have cut whole small windows, or the case shows little */
+    for (size_t i = 0; i < ny; i++)
+        zeros += ((float *)fused.ref)[i] == 0.0f;
+    ck_assert_msg(zeros < ny && (k > 2 || zeros > 0), "%zu of %zu outputs are 0", zeros, ny);
+    if (!dut_be->batchnorm_relu_maxpool_fwd_eval)
+        return;   /* core composes the two ops there: they are checked above */
+    BOTH(batchnorm_relu_maxpool_fwd_eval, F(fused), F(x), F(gamma), F(beta), F(rm), F(rv), n, c,
+         h, w, k, eps);
+    expect("batchnorm_relu_maxpool_fwd_eval", fused, NORM);
+    ck_assert_msg(memcmp(download(fused), download(composed), ny * sizeof(float)) == 0,
+                  "%s: the fused op differs from its composition (%s)", dut_be->name, tc_case);
 }
 END_TEST
 
@@ -1048,6 +1090,12 @@ START_TEST(bad_arguments)
               3, 1, 0.1f, 1e-5f);
     expect_untouched("batchnorm_fwd_train save_mean", loss);
     BOTH_FAIL(maxpool2d_fwd, F(out), NULL, F(x), 1, 1, 2, 2, 3);   /* window larger than input */
+    if (dut_be->batchnorm_relu_maxpool_fwd_eval) {
+        BOTH_FAIL(batchnorm_relu_maxpool_fwd_eval, F(out), F(x), F(x), F(x), F(x), F(x), 1, 1, 2, 2,
+                  3, 1e-5f);
+        BOTH_FAIL(batchnorm_relu_maxpool_fwd_eval, F(out), F(x), NULL, F(x), F(x), F(x), 1, 1, 2,
+                  2, 2, 1e-5f);   /* no gamma */
+    }
     BOTH_FAIL(avgpool_global_fwd, F(out), F(x), 2, 2, 0);
     BOTH_FAIL(layernorm_fwd, F(out), F(probs), F(loss), F(x), F(x), F(x), 2, 0, 1e-5f);
     BOTH_FAIL(dropout, F(out), F(x), 8, 1.5f, 9, 5, 0);
@@ -1085,6 +1133,8 @@ static Suite *device_suite(void)
     tcase_add_loop_test(tc, batchnorm_all_passes, 0, (int)(sizeof bn_cases / sizeof bn_cases[0]));
     tcase_add_loop_test(tc, batchnorm_relu_all_passes, 0, (int)(sizeof bn_cases / sizeof bn_cases[0]));
     tcase_add_loop_test(tc, maxpool2d_all_passes, 0, (int)(sizeof pool_cases / sizeof pool_cases[0]));
+    tcase_add_loop_test(tc, batchnorm_relu_maxpool_eval, 0,
+                        (int)(sizeof pool_cases / sizeof pool_cases[0]));
     tcase_add_test(tc, avgpool_global);
     tcase_add_test(tc, attacker_ops);
     tcase_add_test(tc, bad_arguments);

@@ -187,13 +187,16 @@ GUARD(adam_step, (void *q, float *w, float *m, float *v, cf *g, i64 n, float lr,
 GUARD(gemm_batched, (void *q, int ta, int tb, i64 m, i64 n, i64 k, float al, cf *a, i64 la, cf *b,
                      i64 lb, float be, float *c, i64 lc, const lf__gemm_batch *g),
       (q, ta, tb, m, n, k, al, a, la, b, lb, be, c, lc, g), D(a) D(b) D(c) H(g))
+GUARD(batchnorm_relu_maxpool_fwd_eval, (void *q, float *y, cf *x, cf *g, cf *b, cf *rm, cf *rv,
+                                        i64 n, i64 c, i64 h, i64 w, i64 k, float eps),
+      (q, y, x, g, b, rm, rv, n, c, h, w, k, eps), D(y) D(x) D(g) D(b) D(rm) D(rv))
 
 /* A reference-backend context whose backend memory the host cannot touch. */
 static lf_context *guarded_context(void)
 {
     lf_context *ctx = lf_test_context(LF_BACKEND_REFERENCE);
     ref = ctx->backend.iface;
-    ck_assert_uint_eq(ref->iface_version, 5);   /* a new op needs a GUARD line here */
+    ck_assert_uint_eq(ref->iface_version, 6);   /* a new op needs a GUARD line here */
     guarded = *ref;
     guarded.mem_alloc = g_mem_alloc;
     guarded.mem_free = g_mem_free;
@@ -208,6 +211,7 @@ static lf_context *guarded_context(void)
     SET(batchnorm_bwd_eval); SET(batchnorm_relu_fwd_train); SET(batchnorm_relu_fwd_eval);
     SET(batchnorm_relu_bwd); SET(layernorm_fwd); SET(layernorm_bwd); SET(gelu_fwd); SET(gelu_bwd);
     SET(softmax_bwd); SET(dropout); SET(transpose); SET(adam_step); SET(gemm_batched);
+    SET(batchnorm_relu_maxpool_fwd_eval);
 #undef SET
     ctx->backend.iface = &guarded;
     return ctx;

@@ -318,6 +318,63 @@ START_TEST(trains_to_full_accuracy)
 }
 END_TEST
 
+/* Inference forwards (lf_model_forward) pool with the backend's fused batch norm + ReLU + max
+ * pool; without that op core composes the separate ops, and both must give the eval-mode
+ * forward's logits bit for bit (14×14 inputs: pooled rows of 7 and 3). No backward may follow
+ * an inference forward: it keeps no pooling indices. */
+START_TEST(inference_fused_and_composed_agree)
+{
+    const lf_backend_kind kinds[] = { LF_BACKEND_REFERENCE, LF_BACKEND_CPU };
+    for (size_t b = 0; b < sizeof kinds / sizeof kinds[0]; b++) {
+        if (!lf_backend_is_available(kinds[b]))
+            continue;   /* the cpu backend is optional in a build; the reference is not */
+        lf_context *ctx = lf_test_context_threads(kinds[b], 2);
+        lf_dataset *ds = lf_test_blobs(ctx, 60, 3, 1, 14, 14, 21);
+        lf_model *m = new_convnet(ctx, 1, 14, 14, 3, 5);
+        lf_train_options o = LF_TRAIN_OPTIONS_INIT;
+        o.epochs = 1;
+        o.batch_size = 20;
+        o.lr = 0.02;
+        ck_assert_lf_ok(lf_model_train(m, ds, &o, NULL));   /* running statistics away from 0 / 1 */
+        const size_t n = 6, d = 14 * 14;
+        float img[6 * 14 * 14], fused[6 * 3], composed[6 * 3], eval[6 * 3];
+        unsigned long long state = 77;
+        for (size_t i = 0; i < n * d; i++)
+            img[i] = (float)(2.0 * lf_test_u01(&state) - 1.0);
+        ck_assert_ptr_nonnull(ctx->backend.iface->batchnorm_relu_maxpool_fwd_eval);
+        ck_assert_lf_ok(lf_model_forward(m, img, n, fused));
+
+        const lf__backend_iface *own = ctx->backend.iface;
+        lf__backend_iface without = *own;
+        without.batchnorm_relu_maxpool_fwd_eval = NULL;
+        ctx->backend.iface = &without;
+        ck_assert_lf_ok(lf_model_forward(m, img, n, composed));
+        ctx->backend.iface = own;
+        ck_assert_int_eq(memcmp(fused, composed, sizeof fused), 0);
+
+        /* the eval-mode forward (direct convolutions on the cpu backend: within 1e-4 there) */
+        float *x_dev = NULL, *logits_dev = NULL;
+        ck_assert_lf_ok(lf__nn_dev_alloc(ctx, (void **)&x_dev, n * d, sizeof(float), 0, "x"));
+        ck_assert_lf_ok(lf__nn_dev_alloc(ctx, (void **)&logits_dev, n * 3, sizeof(float), 0, "y"));
+        ck_assert_lf_ok(LF__BE(ctx, mem_upload, x_dev, img, sizeof img));
+        ck_assert_lf_ok(m->arch->forward(m, x_dev, (int64_t)n, LF__FWD_EVAL, logits_dev));
+        ck_assert_lf_ok(LF__BE(ctx, mem_download, eval, logits_dev, sizeof eval));
+        for (size_t i = 0; i < n * 3; i++)
+            ck_assert_msg(fabsf(eval[i] - fused[i]) <= (kinds[b] == LF_BACKEND_REFERENCE ? 0.0f : 1e-4f),
+                          "logit %zu: eval %g, inference %g", i, (double)eval[i], (double)fused[i]);
+
+        ck_assert_lf_ok(m->arch->forward(m, x_dev, (int64_t)n, LF__FWD_INFER, logits_dev));
+        ck_assert_int_eq(m->arch->backward(m, logits_dev, (int64_t)n, NULL, NULL), LF_E_STATE);
+        ck_assert_ptr_nonnull(strstr(lf_last_error_message(), "inference forward"));
+        lf__nn_dev_free(ctx, x_dev);
+        lf__nn_dev_free(ctx, logits_dev);
+        lf_model_destroy(m);
+        lf_dataset_destroy(ds);
+        lf_context_destroy(ctx);
+    }
+}
+END_TEST
+
 START_TEST(prune_exact_global_sparsity)
 {
     lf_context *ctx = lf_test_context(LF_BACKEND_REFERENCE);
@@ -519,6 +576,7 @@ static Suite *convnet_suite(void)
     tcase_add_test(tc, infers_convnet_from_tensors);
     tcase_add_test(tc, shape_and_name_errors);
     tcase_add_test(tc, trains_to_full_accuracy);
+    tcase_add_test(tc, inference_fused_and_composed_agree);
     tcase_add_test(tc, prune_exact_global_sparsity);
     tcase_add_test(tc, masks_survive_training_files_and_clones);
     suite_add_tcase(s, tc);

@@ -179,7 +179,7 @@ static const lf__backend_iface cpu_iface = {
     .avgpool_global_fwd = lf__ref_avgpool_global_fwd,
     .avgpool_global_bwd = lf__ref_avgpool_global_bwd,
     .apply_mask = LF__CPU_OP(apply_mask),
-    .batchnorm_bwd_eval = lf__ref_batchnorm_bwd_eval,   /* FF/IU/ReMI only: not on the training path */
+    .batchnorm_bwd_eval = LF__CPU_OP(batchnorm_bwd_eval),   /* FF, IU and ReMI's eval-mode gradients */
     .batchnorm_relu_fwd_train = LF__CPU_OP(batchnorm_relu_fwd_train),
     .batchnorm_relu_fwd_eval = LF__CPU_OP(batchnorm_relu_fwd_eval),
     .batchnorm_relu_bwd = LF__CPU_OP(batchnorm_relu_bwd),
@@ -197,6 +197,7 @@ static const lf__backend_iface cpu_iface = {
 #else
     .gemm_batched = cpu_gemm_batched,
 #endif
+    .batchnorm_relu_maxpool_fwd_eval = LF__CPU_OP(batchnorm_relu_maxpool_fwd_eval),
 };
 
 const lf__backend_iface *lf__backend_cpu_iface(void)

@@ -44,10 +44,8 @@ static void plane_affine(float *q, const float *p, int64_t s, float mean, float 
 {
     if (relu) {
 #pragma omp simd
-        for (int64_t k = 0; k < s; k++) {
-            const float v = (p[k] - mean) * scale + shift;
-            q[k] = v <= 0.0f ? 0.0f : v;   /* NaN passes, as relu_fwd */
-        }
+        for (int64_t k = 0; k < s; k++)
+            q[k] = lf__cpu_bn_relu_value(p[k], mean, scale, shift);
     } else {
 #pragma omp simd
         for (int64_t k = 0; k < s; k++)
@@ -125,7 +123,7 @@ static void fwd_eval(void *priv, float *y, const float *x, const float *gamma, c
 #pragma omp parallel for collapse(2) num_threads(t) if (t > 1) schedule(static)
     for (int64_t i = 0; i < n; i++)
         for (int64_t ch = 0; ch < c; ch++) {
-            const float scale = (float)(gamma[ch] / sqrt((double)running_var[ch] + eps));
+            const float scale = lf__cpu_bn_eval_scale(gamma[ch], running_var[ch], eps);
             plane_affine(y + (i * c + ch) * s, x + (i * c + ch) * s, s, running_mean[ch], scale,
                          beta[ch], relu);
         }
@@ -251,5 +249,40 @@ lf_status lf__cpu_batchnorm_relu_bwd(void *priv, float *dx, float *dgamma, float
         return lf__ref_batchnorm_relu_bwd(priv, dx, dgamma, dbeta, dy, y, x, gamma, save_mean,
                                           save_invstd, n, c, s);
     bwd_train(priv, dx, dgamma, dbeta, dy, y, x, gamma, save_mean, save_invstd, n, c, s);
+    return LF_OK;
+}
+
+/* ---- evaluation backward: the running statistics are constants, so dβ += Σ dy,
+ * dγ += Σ dy·(x − running_mean)·invstd and dx = γ·invstd·dy (FF, IU and ReMI's eval-mode
+ * gradients) ---- */
+
+lf_status lf__cpu_batchnorm_bwd_eval(void *priv, float *dx, float *dgamma, float *dbeta,
+                                     const float *dy, const float *x, const float *gamma,
+                                     const float *running_mean, const float *running_var,
+                                     int64_t n, int64_t c, int64_t s, float eps)
+{
+    if (!plain_case("batchnorm_bwd_eval", n, c, s) || !dx || !dgamma || !dbeta || !dy || !x ||
+        !gamma || !running_mean || !running_var)
+        return lf__ref_batchnorm_bwd_eval(priv, dx, dgamma, dbeta, dy, x, gamma, running_mean,
+                                          running_var, n, c, s, eps);
+    const int t = lf__cpu_threads_for(priv, n * c * s);
+#pragma omp parallel for num_threads(t) if (t > 1) schedule(static)
+    for (int64_t ch = 0; ch < c; ch++) {
+        const double invstd = 1.0 / sqrt((double)running_var[ch] + eps);
+        double s1 = 0.0, s2 = 0.0;
+        for (int64_t i = 0; i < n; i++)   /* all sums before any write: dx may be dy */
+            plane_grad_sums(dy + (i * c + ch) * s, NULL, x + (i * c + ch) * s, s,
+                            running_mean[ch], &s1, &s2);
+        dbeta[ch] += (float)s1;
+        dgamma[ch] += (float)(s2 * invstd);
+        const float a = (float)(gamma[ch] * invstd);
+        for (int64_t i = 0; i < n; i++) {
+            float *d = dx + (i * c + ch) * s;
+            const float *g = dy + (i * c + ch) * s;
+#pragma omp simd
+            for (int64_t k = 0; k < s; k++)
+                d[k] = a * g[k];
+        }
+    }
     return LF_OK;
 }

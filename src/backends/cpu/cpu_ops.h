@@ -9,6 +9,7 @@
 #ifndef LF_BACKENDS_CPU_CPU_OPS_H
 #define LF_BACKENDS_CPU_CPU_OPS_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "backends/backend.h"
@@ -41,6 +42,10 @@ lf_status lf__cpu_batchnorm_relu_fwd_eval(void *priv, float *y, const float *x, 
                                           const float *beta, const float *running_mean,
                                           const float *running_var, int64_t n, int64_t c,
                                           int64_t s, float eps);
+lf_status lf__cpu_batchnorm_bwd_eval(void *priv, float *dx, float *dgamma, float *dbeta,
+                                     const float *dy, const float *x, const float *gamma,
+                                     const float *running_mean, const float *running_var,
+                                     int64_t n, int64_t c, int64_t s, float eps);
 lf_status lf__cpu_batchnorm_relu_bwd(void *priv, float *dx, float *dgamma, float *dbeta,
                                      const float *dy, const float *y, const float *x,
                                      const float *gamma, const float *save_mean,
@@ -50,6 +55,24 @@ lf_status lf__cpu_maxpool2d_fwd(void *priv, float *y, int32_t *idx, const float 
                                 int64_t c, int64_t h, int64_t w, int64_t k);
 lf_status lf__cpu_maxpool2d_bwd(void *priv, float *dx, const float *dy, const int32_t *idx,
                                 int64_t n, int64_t c, int64_t h, int64_t w, int64_t k);
+lf_status lf__cpu_batchnorm_relu_maxpool_fwd_eval(void *priv, float *y, const float *x,
+                                                  const float *gamma, const float *beta,
+                                                  const float *running_mean,
+                                                  const float *running_var, int64_t n, int64_t c,
+                                                  int64_t h, int64_t w, int64_t k, float eps);
+
+/* Eval-mode batch norm + ReLU of one value, as every cpu kernel computes it: scale per
+ * channel = γ/√(running_var + ε) in double, then (x − running_mean)·scale + β in float; NaN
+ * passes the ReLU (as relu_fwd). */
+static inline float lf__cpu_bn_eval_scale(float gamma, float running_var, float eps)
+{
+    return (float)(gamma / sqrt((double)running_var + eps));
+}
+static inline float lf__cpu_bn_relu_value(float x, float mean, float scale, float shift)
+{
+    const float v = (x - mean) * scale + shift;
+    return v <= 0.0f ? 0.0f : v;
+}
 
 /* x86-64 with GCC or Clang: a kernel may have an AVX2 variant (a target attribute), chosen at
  * run time, with the same results as the baseline one. */

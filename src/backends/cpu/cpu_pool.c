@@ -27,24 +27,48 @@ static inline float max4(float a, float b, float c, float d, int32_t at, int32_t
     return m;
 }
 
-/* One output row of 2×2 windows: rows r0, r1 of the input (r0 at offset base in its plane);
- * idx may be NULL. */
-static void row_max2(float *y, int32_t *idx, const float *r0, const float *r1, int64_t wo,
-                     int32_t base, int32_t w)
+/* Outputs j0..j0+3 of a row of 2×2 windows: rows r0, r1 of the input (r0 at offset base in
+ * its plane); idx may be NULL. A fixed count of four vectorises without a remainder loop. */
+static inline void quad_max2(float *y, int32_t *idx, const float *r0, const float *r1, int64_t j0,
+                             int32_t base, int32_t w)
 {
     if (idx) {
 #pragma omp simd
-        for (int64_t j = 0; j < wo; j++)
+        for (int64_t j = j0; j < j0 + 4; j++)
             y[j] = max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1],
                         base + 2 * (int32_t)j, w, &idx[j]);
     } else {
 #pragma omp simd
-        for (int64_t j = 0; j < wo; j++) {
+        for (int64_t j = j0; j < j0 + 4; j++) {
             int32_t unused;
             y[j] = max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1],
                         base + 2 * (int32_t)j, w, &unused);
         }
     }
+}
+
+/* One output row of 2×2 windows (idx may be NULL), four outputs at a time; the last four
+ * overlap the ones before when wo is not a multiple of 4 (they are written twice, with the
+ * same values). The convnet's rows are 14 and 7 outputs long: a vectorised loop with a
+ * scalar remainder spent most of its time in the remainder. */
+static void row_max2(float *y, int32_t *idx, const float *r0, const float *r1, int64_t wo,
+                     int32_t base, int32_t w)
+{
+    if (wo < 4) {
+        for (int64_t j = 0; j < wo; j++) {
+            int32_t at;
+            y[j] = max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1],
+                        base + 2 * (int32_t)j, w, &at);
+            if (idx)
+                idx[j] = at;
+        }
+        return;
+    }
+    int64_t j = 0;
+    for (; j + 4 <= wo; j += 4)
+        quad_max2(y, idx, r0, r1, j, base, w);
+    if (j < wo)
+        quad_max2(y, idx, r0, r1, wo - 4, base, w);
 }
 
 /* One plane, any k (the reference's loop). */
@@ -84,6 +108,85 @@ lf_status lf__cpu_maxpool2d_fwd(void *priv, float *y, int32_t *idx, const float 
 #pragma omp parallel for num_threads(t) if (t > 1) schedule(static)
     for (int64_t p = 0; p < planes; p++)
         plane_max(y + p * out, idx ? idx + p * out : NULL, x + p * h * w, h, w, k);
+    return LF_OK;
+}
+
+/* ---- fused with the eval-mode batch norm and ReLU before it (inference) ---- */
+
+/* The maximum of relu(bn(v)) over a 2×2 window's values a b / c d, in the reference's order. */
+static inline float bn_relu_max4(float a, float b, float c, float d, float mean, float scale,
+                                 float shift)
+{
+    float m = lf__cpu_bn_relu_value(a, mean, scale, shift);
+    const float vb = lf__cpu_bn_relu_value(b, mean, scale, shift);
+    m = vb > m ? vb : m;
+    const float vc = lf__cpu_bn_relu_value(c, mean, scale, shift);
+    m = vc > m ? vc : m;
+    const float vd = lf__cpu_bn_relu_value(d, mean, scale, shift);
+    return vd > m ? vd : m;
+}
+
+/* Outputs j0..j0+3 of a row of 2×2 windows over relu(bn(rows r0, r1)). */
+static inline void quad_bn_relu_max2(float *y, const float *r0, const float *r1, int64_t j0,
+                                     float mean, float scale, float shift)
+{
+#pragma omp simd
+    for (int64_t j = j0; j < j0 + 4; j++)
+        y[j] = bn_relu_max4(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1], mean, scale, shift);
+}
+
+/* One plane: 2×2 windows four outputs at a time as row_max2 does, any other window (or rows
+ * under four outputs) one by one. */
+static void plane_bn_relu_max(float *y, const float *x, int64_t h, int64_t w, int64_t k,
+                              float mean, float scale, float shift)
+{
+    const int64_t ho = h / k, wo = w / k;
+    if (k == 2 && wo >= 4) {
+        for (int64_t oh = 0; oh < ho; oh++) {
+            const float *r0 = x + 2 * oh * w;
+            float *yo = y + oh * wo;
+            int64_t j = 0;
+            for (; j + 4 <= wo; j += 4)
+                quad_bn_relu_max2(yo, r0, r0 + w, j, mean, scale, shift);
+            if (j < wo)
+                quad_bn_relu_max2(yo, r0, r0 + w, wo - 4, mean, scale, shift);
+        }
+        return;
+    }
+    for (int64_t oh = 0; oh < ho; oh++)
+        for (int64_t ow = 0; ow < wo; ow++) {
+            const float *win = x + oh * k * w + ow * k;
+            float m = lf__cpu_bn_relu_value(win[0], mean, scale, shift);
+            for (int64_t i = 0; i < k; i++)
+                for (int64_t j = 0; j < k; j++) {
+                    const float v = lf__cpu_bn_relu_value(win[i * w + j], mean, scale, shift);
+                    m = v > m ? v : m;
+                }
+            y[oh * wo + ow] = m;
+        }
+}
+
+/* The convnet's inference between a convolution and the next: reads the convolution's output
+ * once and writes only the pooled planes, where the separate ops write and read two full-size
+ * tensors (and the indices) in between. */
+lf_status lf__cpu_batchnorm_relu_maxpool_fwd_eval(void *priv, float *y, const float *x,
+                                                  const float *gamma, const float *beta,
+                                                  const float *running_mean,
+                                                  const float *running_var, int64_t n, int64_t c,
+                                                  int64_t h, int64_t w, int64_t k, float eps)
+{
+    if (n < 1 || c < 1 || !y || !x || !gamma || !beta || !running_mean || !running_var ||
+        lf__ref_maxpool2d_check("batchnorm_relu_maxpool_fwd_eval", n, c, h, w, k) != LF_OK)
+        return lf__ref_batchnorm_relu_maxpool_fwd_eval(priv, y, x, gamma, beta, running_mean,
+                                                       running_var, n, c, h, w, k, eps);
+    const int64_t planes = n * c, out = (h / k) * (w / k);
+    const int t = lf__cpu_threads_for(priv, planes * h * w);
+#pragma omp parallel for num_threads(t) if (t > 1) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        const int64_t ch = p % c;
+        plane_bn_relu_max(y + p * out, x + p * h * w, h, w, k, running_mean[ch],
+                          lf__cpu_bn_eval_scale(gamma[ch], running_var[ch], eps), beta[ch]);
+    }
     return LF_OK;
 }
 

@@ -521,6 +521,21 @@ lf_status lf__ref_maxpool2d_fwd_args(const float *y, const float *x, int64_t n, 
 }
 
 /* the indices' range is the kernel's to check */
+/* The pooling's shape checks, then the batch norm's tensors (x is n × c × h·w), all under the
+ * fused op's name; y holds the pooled planes. */
+lf_status lf__ref_batchnorm_relu_maxpool_fwd_eval_args(const float *y, const float *x,
+                                                       const float *gamma, const float *beta,
+                                                       const float *running_mean,
+                                                       const float *running_var, int64_t n,
+                                                       int64_t c, int64_t h, int64_t w, int64_t k)
+{
+    const char *op = "batchnorm_relu_maxpool_fwd_eval";
+    LF__TRY(lf__ref_maxpool2d_check(op, n, c, h, w, k));
+    return CHECK_PTRS(op, { "x", x, n * c * h * w }, { "y", y, n * c * (h / k) * (w / k) },
+                      { "gamma", gamma, c }, { "beta", beta, c },
+                      { "running_mean", running_mean, c }, { "running_var", running_var, c });
+}
+
 lf_status lf__ref_maxpool2d_bwd_args(const float *dx, const float *dy, const int32_t *idx,
                                      int64_t n, int64_t c, int64_t h, int64_t w, int64_t k)
 {

@@ -108,6 +108,11 @@ lf_status lf__ref_batchnorm_relu_bwd_args(const float *dx, const float *dgamma,
                                           int64_t n, int64_t c, int64_t s);
 lf_status lf__ref_maxpool2d_fwd_args(const float *y, const float *x, int64_t n, int64_t c,
                                      int64_t h, int64_t w, int64_t k);
+lf_status lf__ref_batchnorm_relu_maxpool_fwd_eval_args(const float *y, const float *x,
+                                                       const float *gamma, const float *beta,
+                                                       const float *running_mean,
+                                                       const float *running_var, int64_t n,
+                                                       int64_t c, int64_t h, int64_t w, int64_t k);
 /* the indices' range is the kernel's to check: it reads them */
 lf_status lf__ref_maxpool2d_bwd_args(const float *dx, const float *dy, const int32_t *idx,
                                      int64_t n, int64_t c, int64_t h, int64_t w, int64_t k);

@@ -102,6 +102,12 @@ lf_status lf__ref_avgpool_global_fwd(void *priv, float *y, const float *x, int64
 lf_status lf__ref_avgpool_global_bwd(void *priv, float *dx, const float *dy, int64_t n, int64_t c,
                                      int64_t s);
 lf_status lf__ref_apply_mask(void *priv, float *x, const uint8_t *mask, int64_t n);
+/* maxpool2d_fwd (no indices) of batchnorm_relu_fwd_eval's output (ref_pool.c) */
+lf_status lf__ref_batchnorm_relu_maxpool_fwd_eval(void *priv, float *y, const float *x,
+                                                  const float *gamma, const float *beta,
+                                                  const float *running_mean,
+                                                  const float *running_var, int64_t n, int64_t c,
+                                                  int64_t h, int64_t w, int64_t k, float eps);
 /* batch norm + ReLU: the compositions of the two reference kernels (ref_norm.c) */
 lf_status lf__ref_batchnorm_relu_fwd_train(void *priv, float *y, float *save_mean,
                                            float *save_invstd, float *running_mean,

@@ -1,5 +1,6 @@
 /* Reference pooling (k×k max pooling with stride k, global average pooling) and weight masks. */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "core/internal.h"
 #include "backends/reference/ref_kernels.h"
@@ -31,6 +32,36 @@ lf_status lf__ref_maxpool2d_fwd(void *priv, float *y, int32_t *idx, const float 
             }
     }
     return LF_OK;
+}
+
+/* The composition itself, a plane at a time: batchnorm_relu_fwd_eval of the plane (as a batch
+ * of one sample of one channel) into a scratch plane, then maxpool2d_fwd of that. */
+lf_status lf__ref_batchnorm_relu_maxpool_fwd_eval(void *priv, float *y, const float *x,
+                                                  const float *gamma, const float *beta,
+                                                  const float *running_mean,
+                                                  const float *running_var, int64_t n, int64_t c,
+                                                  int64_t h, int64_t w, int64_t k, float eps)
+{
+    LF__TRY(lf__ref_batchnorm_relu_maxpool_fwd_eval_args(y, x, gamma, beta, running_mean,
+                                                         running_var, n, c, h, w, k));
+    if (n == 0 || c == 0)
+        return LF_OK;
+    float *plane = malloc((size_t)(h * w) * sizeof(float));
+    if (!plane)
+        return lf__error(LF_E_NOMEM, "batchnorm_relu_maxpool_fwd_eval: no memory for a %lldx%lld "
+                         "plane", (long long)h, (long long)w);
+    const int64_t out = (h / k) * (w / k);
+    lf_status st = LF_OK;
+    for (int64_t p = 0; st == LF_OK && p < n * c; p++) {
+        const int64_t ch = p % c;
+        st = lf__ref_batchnorm_relu_fwd_eval(priv, plane, x + p * h * w, gamma + ch, beta + ch,
+                                             running_mean + ch, running_var + ch, 1, 1, h * w,
+                                             eps);
+        if (st == LF_OK)
+            st = lf__ref_maxpool2d_fwd(priv, y + p * out, NULL, plane, 1, 1, h, w, k);
+    }
+    free(plane);
+    return st;
 }
 
 lf_status lf__ref_maxpool2d_bwd(void *priv, float *dx, const float *dy, const int32_t *idx,

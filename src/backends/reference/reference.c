@@ -152,6 +152,7 @@ static const lf__backend_iface reference_iface = {
     .transpose = lf__ref_transpose,
     .adam_step = lf__ref_adam_step,
     .gemm_batched = lf__ref_gemm_batched,
+    .batchnorm_relu_maxpool_fwd_eval = lf__ref_batchnorm_relu_maxpool_fwd_eval,
 };
 
 const lf__backend_iface *lf__backend_reference_iface(void)

@@ -119,6 +119,17 @@ lf_status lf__bn_relu_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, floa
     return count_batch(ctx, L, one_dev);
 }
 
+lf_status lf__bn_relu_maxpool_infer(lf_context *ctx, const lf__bn_layer *L, float *y,
+                                    float *scratch, const float *x, int64_t n, int64_t h,
+                                    int64_t w, int64_t k)
+{
+    if (ctx->backend.iface->batchnorm_relu_maxpool_fwd_eval)
+        return LF__BE(ctx, batchnorm_relu_maxpool_fwd_eval, y, x, L->gamma, L->beta,
+                      L->running_mean, L->running_var, n, L->c, h, w, k, BN_EPS);
+    LF__TRY(lf__bn_relu_fwd(ctx, L, scratch, NULL, NULL, x, n, h * w, 0, NULL));
+    return LF__BE(ctx, maxpool2d_fwd, y, NULL, scratch, n, L->c, h, w, k);
+}
+
 lf_status lf__bn_relu_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
                           const float *y, const float *x, const float *save_mean,
                           const float *save_invstd, int64_t n, int64_t s)

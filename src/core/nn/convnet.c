@@ -40,6 +40,7 @@ typedef struct convnet_state {
     const float *x;                    /* the input of the last forward (kept alive by the caller) */
     int64_t      n;                    /* rows of the last forward; -1 = none */
     int          train;                /* the last forward was in train mode */
+    int          infer;                /* ... or an inference forward: no backward can follow */
 } convnet_state;
 
 /* Sizes per sample. */
@@ -234,17 +235,28 @@ static lf_status convnet_forward(lf_model *m, const float *x, int64_t n, int mod
     lf_context *ctx = m->ctx;
     convnet_dims d = dims_of(m);
 
+    int infer = mode == LF__FWD_INFER;   /* no backward follows: no a1/a2, no indices kept */
+
     lf__conv2d_shape s1 = lf__conv_shape(&L.conv1, n, d.h, d.w);
     LF__TRY(lf__conv_fwd(ctx, &L.conv1, st->c1, x, &s1));
-    LF__TRY(lf__bn_relu_fwd(ctx, &L.bn1, st->a1, st->save1, st->save1 + C1, st->c1, n, d.h * d.w,
-                            train, st->one));
-    LF__TRY(LF__BE(ctx, maxpool2d_fwd, st->p1, st->idx1, st->a1, n, C1, d.h, d.w, POOL));
+    if (infer) {
+        LF__TRY(lf__bn_relu_maxpool_infer(ctx, &L.bn1, st->p1, st->a1, st->c1, n, d.h, d.w, POOL));
+    } else {
+        LF__TRY(lf__bn_relu_fwd(ctx, &L.bn1, st->a1, st->save1, st->save1 + C1, st->c1, n,
+                                d.h * d.w, train, st->one));
+        LF__TRY(LF__BE(ctx, maxpool2d_fwd, st->p1, st->idx1, st->a1, n, C1, d.h, d.w, POOL));
+    }
 
     lf__conv2d_shape s2 = lf__conv_shape(&L.conv2, n, d.h2, d.w2);
     LF__TRY(lf__conv_fwd(ctx, &L.conv2, st->c2, st->p1, &s2));
-    LF__TRY(lf__bn_relu_fwd(ctx, &L.bn2, st->a2, st->save2, st->save2 + C2, st->c2, n, d.h2 * d.w2,
-                            train, st->one));
-    LF__TRY(LF__BE(ctx, maxpool2d_fwd, st->p2, st->idx2, st->a2, n, C2, d.h2, d.w2, POOL));
+    if (infer) {
+        LF__TRY(lf__bn_relu_maxpool_infer(ctx, &L.bn2, st->p2, st->a2, st->c2, n, d.h2, d.w2,
+                                          POOL));
+    } else {
+        LF__TRY(lf__bn_relu_fwd(ctx, &L.bn2, st->a2, st->save2, st->save2 + C2, st->c2, n,
+                                d.h2 * d.w2, train, st->one));
+        LF__TRY(LF__BE(ctx, maxpool2d_fwd, st->p2, st->idx2, st->a2, n, C2, d.h2, d.w2, POOL));
+    }
 
     /* flatten is free in NCHW: p2 is n × fc_in */
     LF__TRY(lf__linear_fwd(ctx, st->h, st->p2, L.W1, L.b1, n, L.fc_in, HIDDEN));
@@ -253,6 +265,7 @@ static lf_status convnet_forward(lf_model *m, const float *x, int64_t n, int mod
     st->x = x;
     st->n = n;
     st->train = train;
+    st->infer = infer;
     return LF_OK;
 }
 
@@ -263,6 +276,9 @@ static lf_status convnet_backward(lf_model *m, const float *dlogits, int64_t n, 
     if (!st || st->n != n)
         return lf__error(LF_E_STATE, "convnet: backward over %lld rows without a forward over them",
                          (long long)n);
+    if (st->infer)
+        return lf__error(LF_E_STATE, "convnet: backward after an inference forward (it keeps no "
+                         "activations for one)");
     LF__TRY(lf__model_ensure_grads(m));
     convnet_layers L;
     LF__TRY(bind_layers(m, &L));
