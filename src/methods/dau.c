@@ -489,7 +489,7 @@ static lf_status forget_terms(dau_run *r, int64_t step, dau_step *out)
 static lf_status retain_term(dau_run *r, const int64_t *idx, int64_t n, double *loss)
 {
     lf__grad_pass *g = &r->pass_r;
-    LF__TRY(lf__grad_pass_forward_mode(g, r->job->retain, idx, 0, n, LF__FWD_TRAIN));
+    LF__TRY(lf__grad_pass_forward_mode(g, r->job->retain, idx, 0, n, 1));
     return lf__grad_pass_mean_ce_backward(g, loss);
 }
 

@@ -74,29 +74,25 @@ void lf__grad_pass_free(lf__grad_pass *g)
 }
 
 lf_status lf__grad_pass_forward_mode(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
-                                     size_t first, int64_t rows, int mode)
+                                     size_t first, int64_t rows, int train)
 {
     lf_model *m = g->m;
     lf__batch *b = &g->batch;
     g->rows = -1;
-    if (mode != LF__FWD_TRAIN && mode != LF__FWD_EVAL && mode != LF__FWD_INFER)
-        return lf__error(LF_E_INVALID_ARG, "gradient pass: forward mode %d", mode);
     LF__TRY(lf__batch_load_dataset(b, ds, idx, first, rows));
-    LF__TRY(m->arch->forward(m, b->x, rows, mode, b->logits));
-    if (mode == LF__FWD_INFER)
-        return LF_OK;   /* rows stays -1: a backward is refused */
+    LF__TRY(m->arch->forward(m, b->x, rows, train ? LF__FWD_TRAIN : LF__FWD_EVAL, b->logits));
     LF__TRY(LF__BE(m->ctx, softmax_xent_fwd, g->loss, g->probs, b->logits, b->labels, rows,
                    m->num_classes));
     g->rows = rows;
     g->fresh = 1;
-    g->train = mode == LF__FWD_TRAIN;
+    g->train = train;
     return LF_OK;
 }
 
 lf_status lf__grad_pass_forward(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
                                 size_t first, int64_t rows)
 {
-    return lf__grad_pass_forward_mode(g, ds, idx, first, rows, LF__FWD_EVAL);
+    return lf__grad_pass_forward_mode(g, ds, idx, first, rows, 0);
 }
 
 /* An eval-mode forward can be run again from the staged inputs; a train-mode one cannot (it

@@ -45,11 +45,10 @@ void      lf__grad_pass_free(lf__grad_pass *g);
  * eval-mode forward and probs = softmax(logits). rows <= capacity. */
 lf_status lf__grad_pass_forward(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
                                 size_t first, int64_t rows);
-/* lf__grad_pass_forward in mode LF__FWD_TRAIN (batch statistics, running statistics updated),
- * LF__FWD_EVAL, or LF__FWD_INFER: logits only, by the backend's fastest forward, and no
- * backward may follow. After a train-mode forward only one backward may follow. */
+/* lf__grad_pass_forward in train (batch statistics, running statistics updated) or eval mode.
+ * After a train-mode forward only one backward may follow. */
 lf_status lf__grad_pass_forward_mode(lf__grad_pass *g, const lf_dataset *ds, const int64_t *idx,
-                                     size_t first, int64_t rows, int mode);
+                                     size_t first, int64_t rows, int train);
 /* m->grads += ∇ Σ_i weight·ℓ(x_i, y_i) over the rows of the last forward, y_i the true labels
  * (label < 0) or `label` for every row. The forward's activations may be used up (the arch
  * contract): forward again before another backward. */

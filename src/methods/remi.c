@@ -464,14 +464,14 @@ static lf_status checkpoint(remi_run *r, int save, remi_gap *g)
 
 /* ---- one step ---- */
 
-/* Stages the next `rows` of a sampler and runs the pass forward in an LF__FWD_* mode; outside
- * train mode the batch's logits and labels come to the host. */
+/* Stages the next `rows` of a sampler and runs the pass forward; the batch's logits and labels
+ * come to the host. */
 static lf_status forward_batch(remi_run *r, lf__grad_pass *g, lf__sampler *c, const lf_dataset *ds,
-                               int64_t rows, int mode)
+                               int64_t rows, int train)
 {
     lf__sampler_next(c, r->idx, rows);
-    LF__TRY(lf__grad_pass_forward_mode(g, ds, r->idx, 0, rows, mode));
-    if (mode != LF__FWD_TRAIN) {
+    LF__TRY(lf__grad_pass_forward_mode(g, ds, r->idx, 0, rows, train));
+    if (!train) {
         LF__TRY(LF__BE(r->ctx, mem_download, r->logits, g->batch.logits,
                        (size_t)rows * (size_t)r->C * sizeof(float)));
         memcpy(r->labels, g->batch.labels_host, (size_t)rows * sizeof(int32_t));
@@ -483,8 +483,7 @@ static lf_status forward_batch(remi_run *r, lf__grad_pass *g, lf__sampler *c, co
 static lf_status update_reference(remi_run *r)
 {
     int64_t rows = r->batch_o;
-    /* no gradient flows through the reference */
-    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_u, r->split_u, rows, LF__FWD_INFER));
+    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_u, r->split_u, rows, 0));
     relabel_out_of_sample(r, (size_t)rows);
     for (int64_t i = 0; i < rows; i++) {
         double z[LF__REMI_STATS];
@@ -503,7 +502,7 @@ static lf_status forget_terms(remi_run *r, double *loss)
 {
     int64_t n = r->batch_f;
     int32_t C = r->C;
-    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_f, r->job->forget, n, LF__FWD_EVAL));
+    LF__TRY(forward_batch(r, &r->pass_f, &r->cyc_f, r->job->forget, n, 0));
     LF__TRY(score_rows(r, n, 1));
     double leak = lf__remi_leak_term(r->score, (size_t)n, r->da);
     for (int64_t i = 0; i < n; i++) {
@@ -528,7 +527,7 @@ static lf_status retain_term(remi_run *r, double *loss)
 {
     int64_t n = r->batch_r;
     lf__grad_pass *g = &r->pass_r;
-    LF__TRY(forward_batch(r, g, &r->cyc_r, r->job->retain, n, LF__FWD_TRAIN));
+    LF__TRY(forward_batch(r, g, &r->cyc_r, r->job->retain, n, 1));
     return lf__grad_pass_mean_ce_backward(g, loss);
 }
 
