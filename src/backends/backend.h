@@ -14,7 +14,8 @@
  *  - Outputs come first; shapes are explicit int64_t; arrays are row-major / NCHW, contiguous.
  *  - Activation gradients (dx) are overwritten; parameter gradients (dW, db) are accumulated
  *    (+=), so the caller zeroes them once per step.
- *  - A NULL entry means "unsupported": core returns LF_E_UNSUPPORTED naming the op.
+ *  - A NULL entry means "unsupported": core returns LF_E_UNSUPPORTED naming the op (but for
+ *    the optional fusions of version 6, which core then composes from the separate ops).
  *  - Append only; bump LF__BACKEND_IFACE_VERSION when the table or a descriptor grows (5:
  *    lf__conv2d_shape.inference; 6: batchnorm_relu_maxpool_fwd_eval). */
 #ifndef LF_BACKENDS_BACKEND_H
