@@ -1,6 +1,5 @@
 /* Reference pooling (k×k max pooling with stride k, global average pooling) and weight masks. */
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "core/internal.h"
 #include "backends/reference/ref_kernels.h"
@@ -46,10 +45,8 @@ lf_status lf__ref_batchnorm_relu_maxpool_fwd_eval(void *priv, float *y, const fl
                                                          running_var, n, c, h, w, k));
     if (n == 0 || c == 0)
         return LF_OK;
-    float *plane = malloc((size_t)(h * w) * sizeof(float));
-    if (!plane)
-        return lf__error(LF_E_NOMEM, "batchnorm_relu_maxpool_fwd_eval: no memory for a %lldx%lld "
-                         "plane", (long long)h, (long long)w);
+    float *plane = NULL;   /* backend memory: from the context's allocator */
+    LF__TRY(lf__ref_mem_alloc(priv, (void **)&plane, (size_t)(h * w) * sizeof(float)));
     const int64_t out = (h / k) * (w / k);
     lf_status st = LF_OK;
     for (int64_t p = 0; st == LF_OK && p < n * c; p++) {
@@ -60,7 +57,7 @@ lf_status lf__ref_batchnorm_relu_maxpool_fwd_eval(void *priv, float *y, const fl
         if (st == LF_OK)
             st = lf__ref_maxpool2d_fwd(priv, y + p * out, NULL, plane, 1, 1, h, w, k);
     }
-    free(plane);
+    lf__ref_mem_free(priv, plane);
     return st;
 }
 
