@@ -607,6 +607,10 @@ static lf_status remi_loop(remi_run *r)
     remi_gap final_u = g, final_e;
     if (!converged)
         LF__TRY(checkpoint(r, 0, &final_u));
+    if (refit_every > 0 && !job->approximator) {   /* scores kept from before a refit are stale */
+        LF__TRY(score_forget(r));
+        LF__TRY(measure_against(r, r->probe_u, &final_u));
+    }
     LF__TRY(measure_against(r, r->split_e, &final_e));
     job->result->steps = step;
     job->result->final_loss = loss;

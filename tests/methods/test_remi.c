@@ -115,6 +115,43 @@ START_TEST(guard_restores_the_best_checkpoint)
 }
 END_TEST
 
+/* The final figures come from scores kept with the best checkpoint (or the last check); with
+ * remi.refit_every set the run re-scores the returned model instead. A refit interval longer
+ * than the run never refits, so both must agree to the bit: once for a run that converges (the
+ * last check's scores) and once for one that cannot (tolerance 0: the best checkpoint comes
+ * back with its scores). */
+START_TEST(kept_scores_match_a_fresh_measurement)
+{
+    static const char *const figures[] = { "remi.gap_a", "remi.kl", "remi.auc_after",
+                                           "remi.acc_bound", "remi.converged" };
+    for (int never_converges = 0; never_converges < 2; never_converges++) {
+        double got[2][sizeof figures / sizeof figures[0]];
+        for (int rescore = 0; rescore < 2; rescore++) {
+            lf_request *req = remi_request(lf_test_random_spec(0.2));
+            ck_assert_lf_ok(lf_request_set_double(req, "remi.guard_points", 100));
+            ck_assert_lf_ok(lf_request_set_double(req, "lr", 0.01));
+            ck_assert_lf_ok(lf_request_set_double(req, "remi.lambda_kl", 1.0));
+            ck_assert_lf_ok(lf_request_set_double(req, "remi.gap_tol", never_converges ? 0.0 : 0.02));
+            ck_assert_lf_ok(lf_request_set_double(req, "remi.kl_tol", never_converges ? 0.0 : 0.01));
+            ck_assert_lf_ok(lf_request_set_int(req, "remi.max_steps", 60));
+            ck_assert_lf_ok(lf_request_set_int(req, "remi.refit_every", rescore ? 1000000 : 0));
+            lf_model *out = NULL;
+            lf_unlearn_result r = LF_UNLEARN_RESULT_INIT;
+            ck_assert_lf_ok(lf_unlearn(req, memoriser, &out, &r));
+            ck_assert_double_eq(lf_test_figure(&r, "remi.converged"), never_converges ? 0.0 : 1.0);
+            for (size_t f = 0; f < sizeof figures / sizeof figures[0]; f++)
+                got[rescore][f] = lf_test_figure(&r, figures[f]);
+            lf_model_destroy(out);
+            lf_request_destroy(req);
+        }
+        for (size_t f = 0; f < sizeof figures / sizeof figures[0]; f++)
+            ck_assert_msg(got[0][f] == got[1][f], "%s: kept %.17g, re-scored %.17g (%s)",
+                          figures[f], got[0][f], got[1][f],
+                          never_converges ? "best checkpoint" : "converged");
+    }
+}
+END_TEST
+
 /* A caller's approximator: sigmoid of the true-class logit margin over the runner-up. */
 typedef struct scorer_state {
     int64_t calls, rows;
@@ -251,6 +288,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, gap_and_kl_fall_and_the_input_is_untouched);
     tcase_add_test(tc, guard_restores_the_best_checkpoint);
+    tcase_add_test(tc, kept_scores_match_a_fresh_measurement);
     tcase_add_test(tc, a_callers_approximator_is_used);
     tcase_add_test(tc, a_single_sample_can_be_forgotten);
     tcase_add_test(tc, default_weights_depend_on_the_forget_kind);
