@@ -375,6 +375,60 @@ START_TEST(inference_fused_and_composed_agree)
 }
 END_TEST
 
+/* The cpu backend runs inference forwards with Winograd where it can and training forwards
+ * direct: the two must never share a cached plan, whatever ran first in the context. Logits
+ * of an inference after a training step at the same batch size equal a fresh context's, and
+ * a training step after an inference at that size equals one without it, to the bit. */
+static void forward_and_train(int inference_first, float *logits, float *params)
+{
+    lf_context *ctx = lf_test_context_threads(LF_BACKEND_CPU, 2);
+    lf_dataset *ds = lf_test_blobs(ctx, 6, 3, 1, 14, 14, 23);
+    lf_model *m = new_convnet(ctx, 1, 14, 14, 3, 7), *c = NULL;
+    float img[6 * 14 * 14];
+    unsigned long long state = 91;
+    for (size_t i = 0; i < sizeof img / sizeof img[0]; i++)
+        img[i] = (float)lf_test_u01(&state);
+    if (inference_first)
+        ck_assert_lf_ok(lf_model_forward(m, img, 6, logits));
+    ck_assert_lf_ok(lf_model_clone(&c, m));
+    lf_train_options o = LF_TRAIN_OPTIONS_INIT;
+    o.epochs = 1;
+    o.batch_size = 6;   /* the inference's batch size */
+    ck_assert_lf_ok(lf_model_train(c, ds, &o, NULL));
+    ck_assert_lf_ok(lf_model_get_params(c, params, lf_model_num_params(c)));
+    if (!inference_first)
+        ck_assert_lf_ok(lf_model_forward(m, img, 6, logits));
+    lf_model_destroy(c);
+    lf_model_destroy(m);
+    lf_dataset_destroy(ds);
+    lf_context_destroy(ctx);
+}
+
+START_TEST(inference_and_training_plans_are_apart)
+{
+    if (!lf_backend_is_available(LF_BACKEND_CPU))
+        return;   /* the plans are the cpu backend's */
+    size_t np = 0;
+    {
+        lf_context *ctx = lf_test_context(LF_BACKEND_REFERENCE);
+        lf_model *m = new_convnet(ctx, 1, 14, 14, 3, 7);
+        np = lf_model_num_params(m);
+        lf_model_destroy(m);
+        lf_context_destroy(ctx);
+    }
+    float logits[2][6 * 3];
+    float *params[2] = { malloc(np * sizeof(float)), malloc(np * sizeof(float)) };
+    forward_and_train(1, logits[0], params[0]);
+    forward_and_train(0, logits[1], params[1]);
+    ck_assert_msg(memcmp(logits[0], logits[1], sizeof logits[0]) == 0,
+                  "an inference after a training step at its batch size gave other logits");
+    ck_assert_msg(memcmp(params[0], params[1], np * sizeof(float)) == 0,
+                  "a training step after an inference at its batch size gave other parameters");
+    free(params[0]);
+    free(params[1]);
+}
+END_TEST
+
 START_TEST(prune_exact_global_sparsity)
 {
     lf_context *ctx = lf_test_context(LF_BACKEND_REFERENCE);
@@ -577,6 +631,7 @@ static Suite *convnet_suite(void)
     tcase_add_test(tc, shape_and_name_errors);
     tcase_add_test(tc, trains_to_full_accuracy);
     tcase_add_test(tc, inference_fused_and_composed_agree);
+    tcase_add_test(tc, inference_and_training_plans_are_apart);
     tcase_add_test(tc, prune_exact_global_sparsity);
     tcase_add_test(tc, masks_survive_training_files_and_clones);
     suite_add_tcase(s, tc);

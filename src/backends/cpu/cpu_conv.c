@@ -112,11 +112,14 @@ typedef struct conv_arg {
     int                     bias;   /* bias (forward) or dbias (backward weights) given */
 } conv_arg;
 
+/* op is a plan tag (LF__DNNL_OP_CONV_*). The inference flag is part of a forward's key: an
+ * inference plan (Winograd where it exists) and a training one (direct) of the same shape are
+ * different plans, whichever is built first. */
 static void conv_key(int64_t key[LF__DNNL_KEY_LEN], int64_t op, const lf__conv2d_shape *s, int bias)
 {
     const int64_t k[LF__DNNL_KEY_LEN] = { op, s->n, s->c_in, s->h_in, s->w_in, s->c_out, s->kh,
                                           s->kw, s->stride, s->pad, bias,
-                                          op == FWD && s->inference };
+                                          op == LF__DNNL_OP_CONV_FWD && s->inference };
     for (int i = 0; i < LF__DNNL_KEY_LEN; i++)
         key[i] = k[i];
 }
