@@ -87,6 +87,15 @@ static const lf__param_spec remi_params[] = {
       "this many steps (0: fitted once, frozen)", 0, 0, 1e6, NULL, NULL },
 };
 
+/* What the checks and the result measure between the forget set and an out-of-sample set. */
+typedef struct remi_gap {
+    double gap;            /* mean A(forget) − mean A(out) */
+    double kl;             /* Gaussian KL of φ in the run's direction */
+    double kl_forward;     /* ... and KL(F‖O), what the bound uses */
+    double auc;            /* of A, forget as members */
+    double mean_out, var_out;   /* the moments of φ over the out-of-sample set */
+} remi_gap;
+
 typedef struct remi_run {
     lf__unlearn_job *job;
     lf_model        *m;
@@ -112,7 +121,7 @@ typedef struct remi_run {
     /* the best checkpoint: parameters and buffers (backend), and what was measured of it */
     float           *best_params, *best_buffers;
     double          *best_f_phi, *best_f_score;
-    struct remi_gap *best_gap;
+    remi_gap         best_gap;
     double           ema_mean, ema_var;
     int32_t          ref_label;      /* class-wise: out-of-sample rows are scored as this class */
 } remi_run;
@@ -207,15 +216,6 @@ static lf_status score_set(remi_run *r, const lf_dataset *ds, int out, double *p
     }
     return LF_OK;
 }
-
-/* What the checks and the result measure between the forget set and an out-of-sample set. */
-typedef struct remi_gap {
-    double gap;            /* mean A(forget) − mean A(out) */
-    double kl;             /* Gaussian KL of φ in the run's direction */
-    double kl_forward;     /* ... and KL(F‖O), what the bound uses */
-    double auc;            /* of A, forget as members */
-    double mean_out, var_out;   /* the moments of φ over the out-of-sample set */
-} remi_gap;
 
 /* Scores all of D_f under the current model into r->f_phi / r->f_score. */
 static lf_status score_forget(remi_run *r)
@@ -387,10 +387,9 @@ static lf_status run_alloc(remi_run *r)
     r->f_score = lf__calloc(ctx, nf, sizeof(double), "ReMI forget-set scores");
     r->best_f_phi = lf__calloc(ctx, nf, sizeof(double), "ReMI checkpoint confidences");
     r->best_f_score = lf__calloc(ctx, nf, sizeof(double), "ReMI checkpoint scores");
-    r->best_gap = lf__calloc(ctx, 1, sizeof(remi_gap), "ReMI checkpoint measurement");
     if (!r->idx || !r->logits || !r->dlogits || !r->scores_f || !r->dscores_f || !r->labels ||
         !r->phi || !r->dphi || !r->score || !r->dscore || !r->stat_grad || !r->da || !r->f_phi ||
-        !r->f_score || !r->best_f_phi || !r->best_f_score || !r->best_gap)
+        !r->f_score || !r->best_f_phi || !r->best_f_score)
         return LF_E_NOMEM;
     LF__TRY(lf__nn_dev_alloc(ctx, (void **)&r->best_params, r->m->n_params, sizeof(float), 0,
                              "the ReMI checkpoint"));
@@ -427,7 +426,6 @@ static void run_free(remi_run *r)
     lf__free(ctx, r->f_score, nf * sizeof(double));
     lf__free(ctx, r->best_f_phi, nf * sizeof(double));
     lf__free(ctx, r->best_f_score, nf * sizeof(double));
-    lf__free(ctx, r->best_gap, sizeof(remi_gap));
     lf__nn_dev_free(ctx, r->best_params);
     lf__nn_dev_free(ctx, r->best_buffers);
     lf__sampler_free(&r->cyc_r, ctx);
@@ -454,9 +452,9 @@ static lf_status checkpoint(remi_run *r, int save, remi_gap *g)
     memcpy(save ? r->best_f_phi : r->f_phi, save ? r->f_phi : r->best_f_phi, bytes);
     memcpy(save ? r->best_f_score : r->f_score, save ? r->f_score : r->best_f_score, bytes);
     if (save) {
-        *r->best_gap = *g;
+        r->best_gap = *g;
     } else {
-        *g = *r->best_gap;
+        *g = r->best_gap;
         m->opt_steps = 0;
     }
     return LF_OK;

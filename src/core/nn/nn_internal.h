@@ -93,15 +93,15 @@ lf_status lf__bn_bwd_eval(lf_context *ctx, const lf__bn_layer *L, float *dx, con
                           const float *x, int64_t n, int64_t s);
 /* y = relu(bn(x)), as lf__bn_fwd then relu_fwd (y may not be x), in one backend op when the
  * backend has it. */
+lf_status lf__bn_relu_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *save_mean,
+                          float *save_invstd, const float *x, int64_t n, int64_t s, int train,
+                          const float *one_dev);
 /* Inference: y = maxpool_k(relu(bn_eval(x))) without indices over x of n × c × h × w, in one
  * pass where the backend has the fused op, else through scratch (x's size) and the separate
  * ops. */
 lf_status lf__bn_relu_maxpool_infer(lf_context *ctx, const lf__bn_layer *L, float *y,
                                     float *scratch, const float *x, int64_t n, int64_t h,
                                     int64_t w, int64_t k);
-lf_status lf__bn_relu_fwd(lf_context *ctx, const lf__bn_layer *L, float *y, float *save_mean,
-                          float *save_invstd, const float *x, int64_t n, int64_t s, int train,
-                          const float *one_dev);
 /* Backward of a train-mode lf__bn_relu_fwd (y its output): relu_bwd then lf__bn_bwd; dx may
  * be dy. */
 lf_status lf__bn_relu_bwd(lf_context *ctx, const lf__bn_layer *L, float *dx, const float *dy,
